@@ -1,0 +1,84 @@
+//! The generated OTLP types, nested by proto package. Nothing else includes generated code.
+
+#![allow(missing_docs, clippy::all, clippy::pedantic, clippy::uninlined_format_args)]
+
+/// `opentelemetry.proto.*`
+pub mod proto {
+    /// `opentelemetry.proto.common.v1`
+    pub mod common {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/opentelemetry.proto.common.v1.rs"));
+        }
+    }
+    /// `opentelemetry.proto.resource.v1`
+    pub mod resource {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/opentelemetry.proto.resource.v1.rs"));
+        }
+    }
+    /// `opentelemetry.proto.metrics.v1`
+    pub mod metrics {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/opentelemetry.proto.metrics.v1.rs"));
+        }
+    }
+    /// `opentelemetry.proto.collector.metrics.v1`
+    pub mod collector {
+        pub mod metrics {
+            pub mod v1 {
+                include!(concat!(
+                    env!("OUT_DIR"),
+                    "/opentelemetry.proto.collector.metrics.v1.rs"
+                ));
+            }
+        }
+    }
+}
+
+pub use proto::collector::metrics::v1::{
+    metrics_service_client::MetricsServiceClient,
+    metrics_service_server::{MetricsService, MetricsServiceServer},
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+pub use proto::common::v1::{any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList};
+pub use proto::metrics::v1::{
+    exemplar, metric, number_data_point, summary_data_point, AggregationTemporality, Exemplar,
+    ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint,
+    Metric, MetricsData, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
+    SummaryDataPoint,
+};
+pub use proto::resource::v1::Resource;
+
+/// A string-valued attribute.
+pub fn kv(key: impl Into<String>, value: impl Into<String>) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.into())),
+        }),
+        key_strindex: 0,
+    }
+}
+
+/// Counts the data points of every kind in a request.
+pub fn count_data_points(resource_metrics: &[ResourceMetrics]) -> u64 {
+    resource_metrics
+        .iter()
+        .flat_map(|rm| &rm.scope_metrics)
+        .flat_map(|sm| &sm.metrics)
+        .map(metric_data_points)
+        .sum()
+}
+
+/// The number of data points one metric carries.
+pub fn metric_data_points(metric: &Metric) -> u64 {
+    let n = match &metric.data {
+        Some(metric::Data::Gauge(g)) => g.data_points.len(),
+        Some(metric::Data::Sum(s)) => s.data_points.len(),
+        Some(metric::Data::Histogram(h)) => h.data_points.len(),
+        Some(metric::Data::ExponentialHistogram(h)) => h.data_points.len(),
+        Some(metric::Data::Summary(s)) => s.data_points.len(),
+        None => 0,
+    };
+    n as u64
+}
