@@ -1,0 +1,596 @@
+//! The GoSight capture model: `MetricPayload`, `Metric` in both of its shapes, and `Meta`,
+//! read and written exactly as the agent's Go `encoding/json` does.
+//!
+//! Reading follows Go's decoder where that costs little: unknown fields are ignored, `null`
+//! leaves a field at its zero value, a repeated key keeps the last value. Writing uses the
+//! agent's field names and `omitempty` flags, Go's float and string formatting, so a file we
+//! write is one the agent could have written. This module knows nothing of OTLP.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::gotime::GoTime;
+
+/// A string map as Go writes it: keys sorted.
+pub type StringMap = BTreeMap<String, String>;
+
+/// One package of metrics from one agent, as the agent sends and captures it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct MetricPayload {
+    #[serde(default, deserialize_with = "null_default")]
+    pub agent_id: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub host_id: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub hostname: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub endpoint_id: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub metrics: Vec<Metric>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// When the agent packaged the payload.
+    #[serde(default)]
+    pub timestamp: GoTime,
+}
+
+/// Min / max / count / sum of an agent-shape metric (CloudWatch-style statistic set).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
+pub struct StatisticValues {
+    #[serde(default, deserialize_with = "null_default")]
+    pub min: f64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub max: f64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub count: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub sum: f64,
+}
+
+/// One metric, in either of GoSight's two shapes.
+///
+/// The agent shape carries one `value` (or `stats`) with `dimensions`; the data-point shape
+/// carries `data_points`. A metric is in the data-point shape exactly when its JSON has a
+/// `data_points` key, so both shapes can be mixed in one payload and written back as read.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Metric {
+    #[serde(default, deserialize_with = "null_default")]
+    pub namespace: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub subnamespace: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub description: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub unit: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub source: String,
+    /// `gauge`, `counter`, `sum`, `histogram`, `summary`; matched case-insensitively.
+    #[serde(rename = "type", default, deserialize_with = "null_default")]
+    pub kind: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub aggregation_temporality: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub resolution: i64,
+    #[serde(default)]
+    pub meta: Option<Meta>,
+    // Agent shape.
+    #[serde(default)]
+    pub timestamp: GoTime,
+    #[serde(default, deserialize_with = "null_default")]
+    pub value: f64,
+    #[serde(default)]
+    pub stats: Option<StatisticValues>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub dimensions: StringMap,
+    // Data-point shape: `Some` exactly when the key was present (`null` reads as empty).
+    #[serde(default, deserialize_with = "null_some_default")]
+    pub data_points: Option<Vec<DataPoint>>,
+}
+
+/// One point of a data-point-shape metric.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct DataPoint {
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub attributes: StringMap,
+    #[serde(default)]
+    pub start_timestamp: GoTime,
+    #[serde(default)]
+    pub timestamp: GoTime,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "is_positive_zero"
+    )]
+    pub value: f64,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "is_zero_u64"
+    )]
+    pub count: u64,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "is_positive_zero"
+    )]
+    pub sum: f64,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub bucket_counts: Vec<u64>,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub explicit_bounds: Vec<f64>,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub quantile_values: Vec<QuantileValue>,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub exemplars: Vec<Exemplar>,
+}
+
+/// One quantile of a summary point.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
+pub struct QuantileValue {
+    #[serde(default, deserialize_with = "null_default")]
+    pub quantile: f64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub value: f64,
+}
+
+/// A sampled measurement linked to a trace.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct Exemplar {
+    #[serde(default, deserialize_with = "null_default")]
+    pub value: f64,
+    #[serde(default)]
+    pub timestamp: GoTime,
+    /// Hex, 32 digits.
+    #[serde(default, deserialize_with = "null_default")]
+    pub trace_id: String,
+    /// Hex, 16 digits.
+    #[serde(default, deserialize_with = "null_default")]
+    pub span_id: String,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub filtered_attributes: StringMap,
+}
+
+macro_rules! meta_struct {
+    ($($before:ident),* ; $always:ident ; $($after:ident),* $(,)?) => {
+        /// Where a payload comes from: host, cloud, container and agent facts, plus labels and tags.
+        ///
+        /// Field names and order are the agent's pinned model, its spelling
+        /// `contianer_image_id` included; the newer `container_image_*` spellings are read too.
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+        pub struct Meta {
+            $(
+                #[serde(default, deserialize_with = "null_default", skip_serializing_if = "String::is_empty")]
+                pub $before: String,
+            )*
+            /// The pinned model writes this one even when empty.
+            #[serde(default, deserialize_with = "null_default")]
+            pub $always: String,
+            $(
+                #[serde(default, deserialize_with = "null_default", skip_serializing_if = "String::is_empty")]
+                pub $after: String,
+            )*
+            #[serde(default, deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]
+            pub labels: StringMap,
+            #[serde(default, deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]
+            pub tags: StringMap,
+        }
+    };
+}
+
+meta_struct! {
+    agent_id, agent_version, host_id, endpoint_id;
+    resource_id;
+    kind, hostname, ip_address, os, os_version, platform, platform_family,
+    platform_version, kernel_architecture, virtualization_system, virtualization_role,
+    kernel_version, architecture, cloud_provider, region, availability_zone, instance_id,
+    instance_type, account_id, project_id, resource_group, vpc_id, subnet_id, image_id,
+    service_id, container_id, container_name, pod_name, namespace, cluster_name, node_name,
+    contianer_image_id, image_name, container_image_id, container_image_name, application,
+    environment, service, version, deployment_id, public_ip, private_ip, mac_address,
+    network_interface,
+}
+
+impl Meta {
+    /// The container image id, preferring the newer spelling when both are set.
+    pub fn container_image_id(&self) -> &str {
+        first_non_empty(&self.container_image_id, &self.contianer_image_id)
+    }
+
+    /// The container image name, preferring the newer spelling when both are set.
+    pub fn container_image_name(&self) -> &str {
+        first_non_empty(&self.container_image_name, &self.image_name)
+    }
+}
+
+fn first_non_empty<'a>(preferred: &'a str, fallback: &'a str) -> &'a str {
+    if preferred.is_empty() {
+        fallback
+    } else {
+        preferred
+    }
+}
+
+impl Metric {
+    /// Whether the metric is in the data-point shape.
+    pub fn is_data_point_shape(&self) -> bool {
+        self.data_points.is_some()
+    }
+
+    /// The number of OTLP data points this metric stands for.
+    pub fn data_point_count(&self) -> usize {
+        match &self.data_points {
+            Some(points) => points.len(),
+            None => 1,
+        }
+    }
+}
+
+impl MetricPayload {
+    /// The number of OTLP data points this payload stands for.
+    pub fn data_point_count(&self) -> usize {
+        self.metrics.iter().map(Metric::data_point_count).sum()
+    }
+}
+
+impl Serialize for Metric {
+    /// Writes the fields of the metric's own shape, as the Go model of that shape would.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if !self.namespace.is_empty() {
+            map.serialize_entry("namespace", &self.namespace)?;
+        }
+        if !self.subnamespace.is_empty() {
+            map.serialize_entry("subnamespace", &self.subnamespace)?;
+        }
+        map.serialize_entry("name", &self.name)?;
+        match &self.data_points {
+            None => {
+                map.serialize_entry("timestamp", &self.timestamp)?;
+                map.serialize_entry("value", &self.value)?;
+                map.serialize_entry("stats", &self.stats)?;
+                if !self.unit.is_empty() {
+                    map.serialize_entry("unit", &self.unit)?;
+                }
+                if !self.dimensions.is_empty() {
+                    map.serialize_entry("dimensions", &self.dimensions)?;
+                }
+                if self.resolution != 0 {
+                    map.serialize_entry("resolution", &self.resolution)?;
+                }
+                if !self.kind.is_empty() {
+                    map.serialize_entry("type", &self.kind)?;
+                }
+            }
+            Some(points) => {
+                for (key, value) in [
+                    ("description", &self.description),
+                    ("unit", &self.unit),
+                    ("source", &self.source),
+                    ("type", &self.kind),
+                    ("aggregation_temporality", &self.aggregation_temporality),
+                ] {
+                    if !value.is_empty() {
+                        map.serialize_entry(key, value)?;
+                    }
+                }
+                if self.resolution != 0 {
+                    map.serialize_entry("resolution", &self.resolution)?;
+                }
+                if let Some(meta) = &self.meta {
+                    map.serialize_entry("meta", meta)?;
+                }
+                map.serialize_entry("data_points", points)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// Why a line is not a GoSight payload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}column {column}: {message}", field.as_deref().map(|f| format!("field `{f}`, ")).unwrap_or_default())]
+pub struct PayloadError {
+    /// The path of the offending field (`metrics[3].value`), when the error is inside one.
+    pub field: Option<String>,
+    /// 1-based column (byte offset) in the line.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Parses one NDJSON line (without its line ending) as a GoSight payload.
+pub fn parse_payload(line: &[u8]) -> Result<MetricPayload, PayloadError> {
+    match serde_json::from_slice(line) {
+        Ok(payload) => Ok(payload),
+        // The fast path has no field path; re-reading a bad line to find it costs nothing
+        // on good input.
+        Err(_) => Err(explain_parse_error(line)),
+    }
+}
+
+fn explain_parse_error(line: &[u8]) -> PayloadError {
+    if let Err(e) = std::str::from_utf8(line) {
+        return PayloadError {
+            field: None,
+            column: e.valid_up_to() + 1,
+            message: "invalid UTF-8".to_owned(),
+        };
+    }
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let (field, inner) = match serde_path_to_error::deserialize::<_, MetricPayload>(&mut de) {
+        Err(e) => {
+            let path = e.path().to_string();
+            (Some(path).filter(|p| p != "." && !p.is_empty()), e.into_inner())
+        }
+        Ok(_) => match de.end() {
+            Err(e) => (None, e),
+            Ok(()) => {
+                return PayloadError {
+                    field: None,
+                    column: 1,
+                    message: "unparseable line".to_owned(),
+                }
+            }
+        },
+    };
+    let mut message = inner.to_string();
+    // serde_json appends its own "at line 1 column N"; the column is reported on its own.
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
+    PayloadError {
+        field,
+        column: inner.column(),
+        message,
+    }
+}
+
+/// Appends `payload` to `out` as one NDJSON line, formatted as Go's `encoding/json` does.
+pub fn write_payload(payload: &MetricPayload, out: &mut Vec<u8>) {
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, GoFormatter);
+    // Serializing plain structs and string maps into a Vec cannot fail.
+    if payload.serialize(&mut ser).is_ok() {
+        out.push(b'\n');
+    }
+}
+
+/// A `serde_json` formatter that writes floats and strings as Go's `encoding/json` does.
+pub struct GoFormatter;
+
+impl serde_json::ser::Formatter for GoFormatter {
+    fn write_f64<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: f64,
+    ) -> std::io::Result<()> {
+        write_go_float(writer, value)
+    }
+
+    fn write_f32<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: f32,
+    ) -> std::io::Result<()> {
+        write_go_float(writer, f64::from(value))
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // Go escapes HTML-significant characters and the JavaScript line separators.
+        let mut rest = fragment;
+        while let Some(at) = rest.find(['<', '>', '&', '\u{2028}', '\u{2029}']) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let c = rest[at..].chars().next().unwrap_or('&');
+            write!(writer, "\\u{:04x}", u32::from(c))?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+}
+
+/// Writes a float in Go's shortest form: `12`, `0.5`, `1e+21`, `5e-324`, `-0`.
+fn write_go_float<W: ?Sized + std::io::Write>(writer: &mut W, value: f64) -> std::io::Result<()> {
+    let abs = value.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        // Rust's `{:e}` gives the same shortest digits; Go signs the exponent and pads a
+        // positive one to two digits (always true here, as it is at least 21).
+        let s = format!("{value:e}");
+        match s.split_once('e') {
+            Some((mantissa, exp)) if !exp.starts_with('-') => write!(writer, "{mantissa}e+{exp}"),
+            _ => writer.write_all(s.as_bytes()),
+        }
+    } else {
+        write!(writer, "{value}")
+    }
+}
+
+fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+fn null_some_default<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Some(null_default(deserializer)?))
+}
+
+fn is_positive_zero(v: &f64) -> bool {
+    v.to_bits() == 0
+}
+
+fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn go_float(v: f64) -> String {
+        let mut out = Vec::new();
+        write_go_float(&mut out, v).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn floats_are_written_as_go_writes_them() {
+        for (v, go) in [
+            (12.0, "12"),
+            (12.5, "12.5"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1e21, "1e+21"),
+            (1.5e300, "1.5e+300"),
+            (1e20, "100000000000000000000"),
+            (0.000001, "0.000001"),
+            (1e-7, "1e-7"),
+            (5e-324, "5e-324"),
+            (9.900990099494917, "9.900990099494917"),
+            (0.00002004560175672256, "0.00002004560175672256"),
+        ] {
+            assert_eq!(go_float(v), go, "{v:e}");
+        }
+    }
+
+    #[test]
+    fn float_bits_survive_a_round_trip() {
+        for v in [
+            -0.0,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            0.1 + 0.2,
+            9.900990099494917,
+        ] {
+            let text = go_float(v);
+            let back: f64 = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.to_bits(), v.to_bits(), "{text}");
+        }
+    }
+
+    #[test]
+    fn strings_escape_like_go() {
+        let mut payload = MetricPayload::default();
+        payload.hostname = "a<b>&c\u{2028}é".to_owned();
+        let mut out = Vec::new();
+        write_payload(&payload, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(r#""hostname":"a\u003cb\u003e\u0026c\u2028é""#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn reads_both_shapes_nulls_and_unknown_fields() {
+        let line = br#"{"agent_id":"a","metrics":[
+            {"namespace":"System","name":"x","value":1.5,"stats":null,"dimensions":null,"type":"gauge","extra":1},
+            {"name":"y","type":"histogram","data_points":[{"count":18446744073709551615,"bucket_counts":[18446744073709551615]}]},
+            {"name":"z","data_points":null}],
+            "meta":{"contianer_image_id":"old","container_image_id":"new","image_name":"n","unknown":"u"},
+            "timestamp":null,"hostname":null}"#;
+        let p = parse_payload(line).unwrap();
+        assert_eq!(p.metrics.len(), 3);
+        assert!(!p.metrics[0].is_data_point_shape());
+        assert_eq!(p.metrics[0].value, 1.5);
+        let points = p.metrics[1].data_points.as_ref().unwrap();
+        assert_eq!(points[0].count, u64::MAX);
+        assert_eq!(points[0].bucket_counts, vec![u64::MAX]);
+        assert_eq!(p.metrics[2].data_points, Some(vec![]));
+        let meta = p.meta.unwrap();
+        assert_eq!(meta.container_image_id(), "new");
+        assert_eq!(meta.container_image_name(), "n");
+        assert!(p.timestamp.is_zero());
+    }
+
+    #[test]
+    fn stats_count_is_exact_up_to_i64_max() {
+        let line = br#"{"metrics":[{"name":"x","stats":{"min":1,"max":2,"count":9223372036854775807,"sum":3}}]}"#;
+        let p = parse_payload(line).unwrap();
+        assert_eq!(p.metrics[0].stats.unwrap().count, i64::MAX);
+    }
+
+    #[test]
+    fn errors_name_the_field_and_column() {
+        let line = br#"{"metrics":[{"name":"x","value":"high"}]}"#;
+        let e = parse_payload(line).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("metrics[0].value"));
+        assert!(e.message.contains("invalid type"), "{e}");
+        assert_eq!(e.column, 38);
+        let e = parse_payload(br#"{"metrics":[{"name":"x","timestamp":"yesterday"}]}"#)
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("metrics[0].timestamp"));
+        assert!(e.to_string().contains("RFC 3339"), "{e}");
+    }
+
+    #[test]
+    fn truncated_and_corrupt_lines_are_errors() {
+        let e = parse_payload(br#"{"metrics":[{"name":"x","val"#).unwrap_err();
+        assert!(e.message.contains("EOF"), "{e}");
+        let e = parse_payload(b"{\"hostname\":\"\xff\"}").unwrap_err();
+        assert_eq!(e.message, "invalid UTF-8");
+        assert_eq!(e.column, 14);
+        assert!(parse_payload(b"[1,2]").is_err());
+        assert!(parse_payload(b"{} {}").is_err());
+    }
+
+    #[test]
+    fn shared_captures_are_rewritten_byte_for_byte() {
+        // The legacy captures were written by Go's encoding/json with the agent's model.
+        for file in [
+            "testdata/host-legacy.ndjson",
+            "testdata/containers-legacy.ndjson",
+        ] {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let payload = parse_payload(line.as_bytes()).unwrap();
+                let mut out = Vec::new();
+                write_payload(&payload, &mut out);
+                assert_eq!(
+                    std::str::from_utf8(&out).unwrap().trim_end(),
+                    line,
+                    "{file}:{}",
+                    i + 1
+                );
+            }
+        }
+    }
+}
