@@ -332,7 +332,9 @@ mod tests {
         let utc = GoTime::parse("2025-05-29T17:16:34.706189354Z").unwrap();
         assert_eq!(t.unix_nanos(), utc.unix_nanos());
         assert!(GoTime::parse("0001-01-01T00:00:00Z").unwrap().is_zero());
-        assert!(GoTime::parse("0001-01-01T02:00:00+02:00").unwrap().is_zero());
+        assert!(GoTime::parse("0001-01-01T02:00:00+02:00")
+            .unwrap()
+            .is_zero());
         assert!(!t.is_zero());
     }
 

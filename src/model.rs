@@ -348,7 +348,10 @@ fn explain_parse_error(line: &[u8]) -> PayloadError {
     let (field, inner) = match serde_path_to_error::deserialize::<_, MetricPayload>(&mut de) {
         Err(e) => {
             let path = e.path().to_string();
-            (Some(path).filter(|p| p != "." && !p.is_empty()), e.into_inner())
+            (
+                Some(path).filter(|p| p != "." && !p.is_empty()),
+                e.into_inner(),
+            )
         }
         Ok(_) => match de.end() {
             Err(e) => (None, e),
@@ -459,7 +462,6 @@ fn is_zero_u64(v: &u64) -> bool {
     *v == 0
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,8 +557,8 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("metrics[0].value"));
         assert!(e.message.contains("invalid type"), "{e}");
         assert_eq!(e.column, 38);
-        let e = parse_payload(br#"{"metrics":[{"name":"x","timestamp":"yesterday"}]}"#)
-            .unwrap_err();
+        let e =
+            parse_payload(br#"{"metrics":[{"name":"x","timestamp":"yesterday"}]}"#).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("metrics[0].timestamp"));
         assert!(e.to_string().contains("RFC 3339"), "{e}");
     }

@@ -1,25 +1,39 @@
 //! The generated OTLP types, nested by proto package. Nothing else includes generated code.
 
-#![allow(missing_docs, clippy::all, clippy::pedantic, clippy::uninlined_format_args)]
+#![allow(
+    missing_docs,
+    clippy::all,
+    clippy::pedantic,
+    clippy::uninlined_format_args
+)]
 
 /// `opentelemetry.proto.*`
 pub mod proto {
     /// `opentelemetry.proto.common.v1`
     pub mod common {
         pub mod v1 {
-            include!(concat!(env!("OUT_DIR"), "/opentelemetry.proto.common.v1.rs"));
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/opentelemetry.proto.common.v1.rs"
+            ));
         }
     }
     /// `opentelemetry.proto.resource.v1`
     pub mod resource {
         pub mod v1 {
-            include!(concat!(env!("OUT_DIR"), "/opentelemetry.proto.resource.v1.rs"));
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/opentelemetry.proto.resource.v1.rs"
+            ));
         }
     }
     /// `opentelemetry.proto.metrics.v1`
     pub mod metrics {
         pub mod v1 {
-            include!(concat!(env!("OUT_DIR"), "/opentelemetry.proto.metrics.v1.rs"));
+            include!(concat!(
+                env!("OUT_DIR"),
+                "/opentelemetry.proto.metrics.v1.rs"
+            ));
         }
     }
     /// `opentelemetry.proto.collector.metrics.v1`
@@ -40,12 +54,14 @@ pub use proto::collector::metrics::v1::{
     metrics_service_server::{MetricsService, MetricsServiceServer},
     ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
-pub use proto::common::v1::{any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList};
+pub use proto::common::v1::{
+    any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList,
+};
 pub use proto::metrics::v1::{
-    exemplar, metric, number_data_point, summary_data_point, AggregationTemporality, Exemplar,
-    ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint,
-    Metric, MetricsData, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
-    SummaryDataPoint,
+    exemplar, exponential_histogram_data_point, metric, number_data_point, summary_data_point,
+    AggregationTemporality, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge,
+    Histogram, HistogramDataPoint, Metric, MetricsData, NumberDataPoint, ResourceMetrics,
+    ScopeMetrics, Sum, Summary, SummaryDataPoint,
 };
 pub use proto::resource::v1::Resource;
 

@@ -1,0 +1,783 @@
+//! GoSight ⇄ OTLP mapping, as pure functions (DESIGN.md, "GoSight → OTLP mapping" and
+//! "OTLP → GoSight").
+//!
+//! GoSight → OTLP reproduces what the agent sends, deterministically. OTLP → GoSight is its
+//! inverse: converting the result again gives the same request (attribute order aside), and
+//! what the GoSight model cannot hold is counted in [`Losses`], never dropped silently.
+
+use std::collections::HashMap;
+
+use crate::gotime::{GoTime, UnixNanos};
+use crate::model::{self, DataPoint, Meta, MetricPayload, StatisticValues, StringMap};
+use crate::otlp::{
+    self, any_value, exemplar, kv, metric, number_data_point, summary_data_point,
+    AggregationTemporality, AnyValue, ExportMetricsServiceRequest, Gauge, Histogram,
+    HistogramDataPoint, InstrumentationScope, KeyValue, NumberDataPoint, Resource, ResourceMetrics,
+    ScopeMetrics, Sum, Summary, SummaryDataPoint,
+};
+
+/// Which GoSight → OTLP mapping to apply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mapping {
+    /// Exactly what the agent sends.
+    #[default]
+    Agent,
+    /// The agent's mapping plus what it drops: meta tags, virtualization facts, and agent-shape
+    /// counters as cumulative monotonic sums.
+    Full,
+}
+
+type MetaField = fn(&Meta) -> &str;
+type MetaFieldMut = fn(&mut Meta) -> &mut String;
+
+/// Resource attribute ← meta field, in the order the agent emits them.
+const RESOURCE_ATTRIBUTES: &[(&str, MetaField, MetaFieldMut)] = &[
+    ("host.id", |m| &m.host_id, |m| &mut m.host_id),
+    ("host.name", |m| &m.hostname, |m| &mut m.hostname),
+    ("agent.id", |m| &m.agent_id, |m| &mut m.agent_id),
+    ("resource.id", |m| &m.resource_id, |m| &mut m.resource_id),
+    ("resource.kind", |m| &m.kind, |m| &mut m.kind),
+    (
+        "agent.version",
+        |m| &m.agent_version,
+        |m| &mut m.agent_version,
+    ),
+    ("endpoint.id", |m| &m.endpoint_id, |m| &mut m.endpoint_id),
+    ("os.type", |m| &m.os, |m| &mut m.os),
+    ("os.version", |m| &m.os_version, |m| &mut m.os_version),
+    ("platform", |m| &m.platform, |m| &mut m.platform),
+    (
+        "platform.family",
+        |m| &m.platform_family,
+        |m| &mut m.platform_family,
+    ),
+    (
+        "platform.version",
+        |m| &m.platform_version,
+        |m| &mut m.platform_version,
+    ),
+    ("arch", |m| &m.architecture, |m| &mut m.architecture),
+    (
+        "kernel.version",
+        |m| &m.kernel_version,
+        |m| &mut m.kernel_version,
+    ),
+    (
+        "kernel.architecture",
+        |m| &m.kernel_architecture,
+        |m| &mut m.kernel_architecture,
+    ),
+    (
+        "cloud.provider",
+        |m| &m.cloud_provider,
+        |m| &mut m.cloud_provider,
+    ),
+    ("cloud.region", |m| &m.region, |m| &mut m.region),
+    (
+        "cloud.zone",
+        |m| &m.availability_zone,
+        |m| &mut m.availability_zone,
+    ),
+    ("cloud.account.id", |m| &m.account_id, |m| &mut m.account_id),
+    ("cloud.project.id", |m| &m.project_id, |m| &mut m.project_id),
+    (
+        "cloud.instance.id",
+        |m| &m.instance_id,
+        |m| &mut m.instance_id,
+    ),
+    (
+        "cloud.instance.type",
+        |m| &m.instance_type,
+        |m| &mut m.instance_type,
+    ),
+    (
+        "cloud.resource.group",
+        |m| &m.resource_group,
+        |m| &mut m.resource_group,
+    ),
+    ("cloud.vpc.id", |m| &m.vpc_id, |m| &mut m.vpc_id),
+    ("cloud.subnet.id", |m| &m.subnet_id, |m| &mut m.subnet_id),
+    ("cloud.image.id", |m| &m.image_id, |m| &mut m.image_id),
+    ("cloud.service.id", |m| &m.service_id, |m| &mut m.service_id),
+    ("container.id", |m| &m.container_id, |m| &mut m.container_id),
+    (
+        "container.name",
+        |m| &m.container_name,
+        |m| &mut m.container_name,
+    ),
+    ("container.image.id", Meta::container_image_id, |m| {
+        &mut m.container_image_id
+    }),
+    ("container.image.name", Meta::container_image_name, |m| {
+        &mut m.container_image_name
+    }),
+    ("k8s.pod.name", |m| &m.pod_name, |m| &mut m.pod_name),
+    ("k8s.namespace.name", |m| &m.namespace, |m| &mut m.namespace),
+    (
+        "k8s.cluster.name",
+        |m| &m.cluster_name,
+        |m| &mut m.cluster_name,
+    ),
+    ("k8s.node.name", |m| &m.node_name, |m| &mut m.node_name),
+    ("application", |m| &m.application, |m| &mut m.application),
+    ("service.name", |m| &m.service, |m| &mut m.service),
+    ("service.version", |m| &m.version, |m| &mut m.version),
+    ("environment", |m| &m.environment, |m| &mut m.environment),
+    (
+        "deployment.id",
+        |m| &m.deployment_id,
+        |m| &mut m.deployment_id,
+    ),
+    ("host.ip", |m| &m.ip_address, |m| &mut m.ip_address),
+    ("host.public_ip", |m| &m.public_ip, |m| &mut m.public_ip),
+    ("host.private_ip", |m| &m.private_ip, |m| &mut m.private_ip),
+    ("host.mac", |m| &m.mac_address, |m| &mut m.mac_address),
+    (
+        "network.interface",
+        |m| &m.network_interface,
+        |m| &mut m.network_interface,
+    ),
+];
+
+/// Added by `--mapping full`, after the agent's table and before labels.
+const FULL_EXTRA_ATTRIBUTES: &[(&str, MetaField, MetaFieldMut)] = &[
+    (
+        "host.virtualization.system",
+        |m| &m.virtualization_system,
+        |m| &mut m.virtualization_system,
+    ),
+    (
+        "host.virtualization.role",
+        |m| &m.virtualization_role,
+        |m| &mut m.virtualization_role,
+    ),
+];
+
+const TAG_PREFIX: &str = "tag.";
+
+/// Timestamps that did not fit OTLP's range and were clamped while converting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConvertNotes {
+    /// Instants before 1970 or after 2554, clamped to the nearest end.
+    pub clamped_timestamps: u64,
+}
+
+/// Converts one payload into one `ResourceMetrics`.
+pub fn payload_to_resource_metrics(
+    payload: &MetricPayload,
+    mapping: Mapping,
+    notes: &mut ConvertNotes,
+) -> ResourceMetrics {
+    let mut scopes: Vec<ScopeMetrics> = Vec::new();
+    let mut scope_index: HashMap<String, usize> = HashMap::new();
+    let mut times = Times {
+        payload: payload.timestamp,
+        notes,
+    };
+    for m in &payload.metrics {
+        let Some(otlp_metric) = convert_metric(m, mapping, &mut times) else {
+            continue;
+        };
+        let scope = scope_name(&m.namespace, &m.subnamespace);
+        let index = match scope_index.get(&scope) {
+            Some(&i) => i,
+            None => {
+                scopes.push(ScopeMetrics {
+                    scope: Some(InstrumentationScope {
+                        name: scope.clone(),
+                        ..Default::default()
+                    }),
+                    metrics: Vec::new(),
+                    schema_url: String::new(),
+                });
+                scope_index.insert(scope, scopes.len() - 1);
+                scopes.len() - 1
+            }
+        };
+        scopes[index].metrics.push(otlp_metric);
+    }
+    ResourceMetrics {
+        resource: Some(Resource {
+            attributes: resource_attributes(payload, mapping),
+            dropped_attributes_count: 0,
+            entity_refs: Vec::new(),
+        }),
+        scope_metrics: scopes,
+        schema_url: String::new(),
+    }
+}
+
+/// Converts payloads into one Export request, a `ResourceMetrics` each.
+pub fn payloads_to_request<'a>(
+    payloads: impl IntoIterator<Item = &'a MetricPayload>,
+    mapping: Mapping,
+    notes: &mut ConvertNotes,
+) -> ExportMetricsServiceRequest {
+    ExportMetricsServiceRequest {
+        resource_metrics: payloads
+            .into_iter()
+            .map(|p| payload_to_resource_metrics(p, mapping, notes))
+            .collect(),
+    }
+}
+
+/// `namespace`, plus `.subnamespace` when that is non-empty (so `""` + `"sub"` gives `".sub"`,
+/// as the agent does).
+pub fn scope_name(namespace: &str, subnamespace: &str) -> String {
+    if subnamespace.is_empty() {
+        namespace.to_owned()
+    } else {
+        format!("{namespace}.{subnamespace}")
+    }
+}
+
+fn resource_attributes(payload: &MetricPayload, mapping: Mapping) -> Vec<KeyValue> {
+    let empty = Meta::default();
+    let meta = payload.meta.as_ref().unwrap_or(&empty);
+    let mut attributes = Vec::with_capacity(RESOURCE_ATTRIBUTES.len() + meta.labels.len());
+    let extra = match mapping {
+        Mapping::Agent => &[][..],
+        Mapping::Full => FULL_EXTRA_ATTRIBUTES,
+    };
+    for (key, field, _) in RESOURCE_ATTRIBUTES.iter().chain(extra) {
+        let mut value = field(meta);
+        if value.is_empty() {
+            value = match *key {
+                "host.id" => &payload.host_id,
+                "host.name" => &payload.hostname,
+                "agent.id" => &payload.agent_id,
+                "endpoint.id" => &payload.endpoint_id,
+                _ => value,
+            };
+        }
+        if !value.is_empty() {
+            attributes.push(kv(*key, value));
+        }
+    }
+    attributes
+        .extend(non_empty(&meta.labels).map(|(k, v)| kv(format!("{TAG_PREFIX}{k}"), v.as_str())));
+    if mapping == Mapping::Full {
+        attributes.extend(
+            non_empty(&meta.tags)
+                .filter(|(k, _)| !meta.labels.contains_key(*k))
+                .map(|(k, v)| kv(format!("{TAG_PREFIX}{k}"), v.as_str())),
+        );
+    }
+    attributes
+}
+
+/// Entries with a non-empty key and value, in key order.
+fn non_empty(map: &StringMap) -> impl Iterator<Item = (&String, &String)> {
+    map.iter().filter(|(k, v)| !k.is_empty() && !v.is_empty())
+}
+
+fn attributes(map: &StringMap) -> Vec<KeyValue> {
+    non_empty(map)
+        .map(|(k, v)| kv(k.as_str(), v.as_str()))
+        .collect()
+}
+
+struct Times<'a> {
+    payload: GoTime,
+    notes: &'a mut ConvertNotes,
+}
+
+impl Times<'_> {
+    /// A point time: the zero time falls back to the payload's.
+    fn point(&mut self, t: GoTime) -> u64 {
+        self.nanos(if t.is_zero() { self.payload } else { t })
+    }
+
+    /// A start time: the zero time stays 0 (unset).
+    fn start(&mut self, t: GoTime) -> u64 {
+        if t.is_zero() {
+            0
+        } else {
+            self.nanos(t)
+        }
+    }
+
+    fn nanos(&mut self, t: GoTime) -> u64 {
+        if t.is_zero() {
+            return 0;
+        }
+        match t.unix_nanos() {
+            UnixNanos::Exact(n) => n,
+            UnixNanos::Clamped(n) => {
+                self.notes.clamped_timestamps += 1;
+                n
+            }
+        }
+    }
+}
+
+fn convert_metric(m: &model::Metric, mapping: Mapping, times: &mut Times) -> Option<otlp::Metric> {
+    let data = match &m.data_points {
+        None => Some(agent_shape_data(m, mapping, times)),
+        Some(points) if points.is_empty() => None,
+        Some(points) => Some(data_point_shape_data(m, points, times)),
+    }?;
+    Some(otlp::Metric {
+        name: m.name.clone(),
+        description: m.description.clone(),
+        unit: m.unit.clone(),
+        data: Some(data),
+        metadata: Vec::new(),
+    })
+}
+
+fn agent_shape_data(m: &model::Metric, mapping: Mapping, times: &mut Times) -> metric::Data {
+    let time_unix_nano = times.point(m.timestamp);
+    if let Some(stats) = m.stats.filter(|s| s.count > 0) {
+        return metric::Data::Histogram(Histogram {
+            data_points: vec![HistogramDataPoint {
+                attributes: attributes(&m.dimensions),
+                time_unix_nano,
+                count: stats.count as u64,
+                sum: Some(stats.sum),
+                min: Some(stats.min),
+                max: Some(stats.max),
+                ..Default::default()
+            }],
+            aggregation_temporality: AggregationTemporality::Delta as i32,
+        });
+    }
+    let point = NumberDataPoint {
+        attributes: attributes(&m.dimensions),
+        time_unix_nano,
+        value: Some(number_data_point::Value::AsDouble(m.value)),
+        ..Default::default()
+    };
+    if mapping == Mapping::Full && m.kind.eq_ignore_ascii_case("counter") {
+        metric::Data::Sum(Sum {
+            data_points: vec![point],
+            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+            is_monotonic: true,
+        })
+    } else {
+        metric::Data::Gauge(Gauge {
+            data_points: vec![point],
+        })
+    }
+}
+
+fn temporality(text: &str) -> i32 {
+    if text.eq_ignore_ascii_case("delta") {
+        AggregationTemporality::Delta as i32
+    } else {
+        AggregationTemporality::Cumulative as i32
+    }
+}
+
+fn data_point_shape_data(
+    m: &model::Metric,
+    points: &[DataPoint],
+    times: &mut Times,
+) -> metric::Data {
+    let kind = m.kind.to_ascii_lowercase();
+    match kind.as_str() {
+        "sum" | "counter" => metric::Data::Sum(Sum {
+            data_points: points.iter().map(|p| number_point(p, times)).collect(),
+            aggregation_temporality: temporality(&m.aggregation_temporality),
+            is_monotonic: kind == "counter",
+        }),
+        "histogram" => metric::Data::Histogram(Histogram {
+            data_points: points
+                .iter()
+                .map(|p| HistogramDataPoint {
+                    attributes: attributes(&p.attributes),
+                    start_time_unix_nano: times.start(p.start_timestamp),
+                    time_unix_nano: times.point(p.timestamp),
+                    count: p.count,
+                    sum: Some(p.sum),
+                    bucket_counts: p.bucket_counts.clone(),
+                    explicit_bounds: p.explicit_bounds.clone(),
+                    exemplars: exemplars(&p.exemplars, times),
+                    ..Default::default()
+                })
+                .collect(),
+            aggregation_temporality: temporality(&m.aggregation_temporality),
+        }),
+        "summary" => metric::Data::Summary(Summary {
+            data_points: points
+                .iter()
+                .map(|p| SummaryDataPoint {
+                    attributes: attributes(&p.attributes),
+                    start_time_unix_nano: times.start(p.start_timestamp),
+                    time_unix_nano: times.point(p.timestamp),
+                    count: p.count,
+                    sum: p.sum,
+                    quantile_values: p
+                        .quantile_values
+                        .iter()
+                        .map(|q| summary_data_point::ValueAtQuantile {
+                            quantile: q.quantile,
+                            value: q.value,
+                        })
+                        .collect(),
+                    flags: 0,
+                })
+                .collect(),
+        }),
+        // "gauge", and any type we do not know.
+        _ => metric::Data::Gauge(Gauge {
+            data_points: points.iter().map(|p| number_point(p, times)).collect(),
+        }),
+    }
+}
+
+fn number_point(p: &DataPoint, times: &mut Times) -> NumberDataPoint {
+    NumberDataPoint {
+        attributes: attributes(&p.attributes),
+        start_time_unix_nano: times.start(p.start_timestamp),
+        time_unix_nano: times.point(p.timestamp),
+        value: Some(number_data_point::Value::AsDouble(p.value)),
+        exemplars: exemplars(&p.exemplars, times),
+        flags: 0,
+    }
+}
+
+fn exemplars(list: &[model::Exemplar], times: &mut Times) -> Vec<otlp::Exemplar> {
+    list.iter()
+        .map(|e| otlp::Exemplar {
+            filtered_attributes: attributes(&e.filtered_attributes),
+            time_unix_nano: times.point(e.timestamp),
+            value: Some(exemplar::Value::AsDouble(e.value)),
+            span_id: hex_decode(&e.span_id).unwrap_or_default(),
+            trace_id: hex_decode(&e.trace_id).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Decodes hex of either case; `None` when it is not valid hex.
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    text.as_bytes()
+        .chunks_exact(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
+}
+
+/// Lower-case hex.
+pub fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ─── OTLP → GoSight ────────────────────────────────────────────────────────────────────────
+
+/// What the GoSight model could not hold in an OTLP → GoSight conversion, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Losses {
+    counts: Vec<(&'static str, u64)>,
+}
+
+impl Losses {
+    fn add(&mut self, what: &'static str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        match self.counts.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, count)) => *count += n,
+            None => self.counts.push((what, n)),
+        }
+    }
+
+    /// Adds another report to this one.
+    pub fn merge(&mut self, other: &Losses) {
+        for (what, n) in &other.counts {
+            self.add(what, *n);
+        }
+    }
+
+    /// Whether nothing was lost.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// `(what, how many)`, in order of first loss.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        self.counts.iter().copied()
+    }
+}
+
+/// Converts an Export request into GoSight payloads, one per `ResourceMetrics`.
+///
+/// `packaged_at` becomes each payload's timestamp (OTLP has no such field).
+pub fn request_to_payloads(
+    request: &ExportMetricsServiceRequest,
+    packaged_at: GoTime,
+    losses: &mut Losses,
+) -> Vec<MetricPayload> {
+    request
+        .resource_metrics
+        .iter()
+        .map(|rm| resource_metrics_to_payload(rm, packaged_at, losses))
+        .collect()
+}
+
+/// Converts one `ResourceMetrics` into one GoSight payload.
+pub fn resource_metrics_to_payload(
+    rm: &ResourceMetrics,
+    packaged_at: GoTime,
+    losses: &mut Losses,
+) -> MetricPayload {
+    let mut meta = Meta::default();
+    let resource_attributes = rm.resource.as_ref().map(|r| r.attributes.as_slice());
+    for attribute in resource_attributes.unwrap_or_default() {
+        let value = any_value_to_string(attribute.value.as_ref());
+        let known = RESOURCE_ATTRIBUTES
+            .iter()
+            .chain(FULL_EXTRA_ATTRIBUTES)
+            .find(|(key, _, _)| *key == attribute.key);
+        match known {
+            Some((_, _, field)) => *field(&mut meta) = value,
+            None => {
+                let key = attribute
+                    .key
+                    .strip_prefix(TAG_PREFIX)
+                    .unwrap_or(&attribute.key);
+                meta.labels.insert(key.to_owned(), value);
+            }
+        }
+    }
+    let mut metrics = Vec::new();
+    for sm in &rm.scope_metrics {
+        let scope = sm
+            .scope
+            .as_ref()
+            .map(|s| s.name.as_str())
+            .unwrap_or_default();
+        let (namespace, subnamespace) = scope.split_once('.').unwrap_or((scope, ""));
+        for m in &sm.metrics {
+            metric_to_gosight(m, namespace, subnamespace, &mut metrics, losses);
+        }
+    }
+    MetricPayload {
+        agent_id: meta.agent_id.clone(),
+        host_id: meta.host_id.clone(),
+        hostname: meta.hostname.clone(),
+        endpoint_id: meta.endpoint_id.clone(),
+        metrics,
+        meta: (meta != Meta::default()).then_some(meta),
+        timestamp: packaged_at,
+    }
+}
+
+/// Renders a non-string attribute value as text (GoSight maps hold strings only).
+fn any_value_to_string(value: Option<&AnyValue>) -> String {
+    match value.and_then(|v| v.value.as_ref()) {
+        None => String::new(),
+        Some(any_value::Value::StringValue(s)) => s.clone(),
+        Some(any_value::Value::BoolValue(b)) => b.to_string(),
+        Some(any_value::Value::IntValue(i)) => i.to_string(),
+        Some(any_value::Value::DoubleValue(d)) => d.to_string(),
+        Some(any_value::Value::BytesValue(b)) => hex_encode(b),
+        Some(other) => crate::otlp_json::any_value_json(other).to_string(),
+    }
+}
+
+fn string_map(list: &[KeyValue]) -> StringMap {
+    list.iter()
+        .map(|kv| (kv.key.clone(), any_value_to_string(kv.value.as_ref())))
+        .collect()
+}
+
+fn number_value(value: Option<&number_data_point::Value>, losses: &mut Losses) -> f64 {
+    match value {
+        Some(number_data_point::Value::AsDouble(d)) => *d,
+        Some(number_data_point::Value::AsInt(i)) => {
+            if i.unsigned_abs() > 1 << 53 {
+                losses.add("integer values rounded to a float", 1);
+            }
+            *i as f64
+        }
+        None => 0.0,
+    }
+}
+
+fn base_metric(m: &otlp::Metric, namespace: &str, subnamespace: &str) -> model::Metric {
+    model::Metric {
+        namespace: namespace.to_owned(),
+        subnamespace: subnamespace.to_owned(),
+        name: m.name.clone(),
+        description: m.description.clone(),
+        unit: m.unit.clone(),
+        ..Default::default()
+    }
+}
+
+fn metric_to_gosight(
+    m: &otlp::Metric,
+    namespace: &str,
+    subnamespace: &str,
+    out: &mut Vec<model::Metric>,
+    losses: &mut Losses,
+) {
+    let base = || base_metric(m, namespace, subnamespace);
+    match &m.data {
+        None => losses.add("metrics without data", 1),
+        Some(metric::Data::Gauge(g)) => {
+            // The agent shape is kept for what the agent itself would have sent, so that the
+            // round trip gives the same request.
+            if let [p] = g.data_points.as_slice() {
+                if m.description.is_empty()
+                    && p.start_time_unix_nano == 0
+                    && p.exemplars.is_empty()
+                    && matches!(p.value, Some(number_data_point::Value::AsDouble(_)))
+                {
+                    out.push(model::Metric {
+                        timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
+                        value: number_value(p.value.as_ref(), losses),
+                        dimensions: string_map(&p.attributes),
+                        kind: "gauge".to_owned(),
+                        ..base()
+                    });
+                    return;
+                }
+            }
+            out.push(model::Metric {
+                kind: "gauge".to_owned(),
+                data_points: Some(number_points(&g.data_points, losses)),
+                ..base()
+            });
+        }
+        Some(metric::Data::Sum(s)) => out.push(model::Metric {
+            kind: if s.is_monotonic { "counter" } else { "sum" }.to_owned(),
+            aggregation_temporality: temporality_name(s.aggregation_temporality).to_owned(),
+            data_points: Some(number_points(&s.data_points, losses)),
+            ..base()
+        }),
+        Some(metric::Data::Histogram(h)) => {
+            if let [p] = h.data_points.as_slice() {
+                if let (Some(sum), Some(min), Some(max)) = (p.sum, p.min, p.max) {
+                    if m.description.is_empty()
+                        && h.aggregation_temporality == AggregationTemporality::Delta as i32
+                        && p.start_time_unix_nano == 0
+                        && p.bucket_counts.is_empty()
+                        && p.explicit_bounds.is_empty()
+                        && p.exemplars.is_empty()
+                        && (1..=i64::MAX as u64).contains(&p.count)
+                    {
+                        out.push(model::Metric {
+                            timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
+                            stats: Some(StatisticValues {
+                                min,
+                                max,
+                                count: p.count as i64,
+                                sum,
+                            }),
+                            dimensions: string_map(&p.attributes),
+                            kind: "histogram".to_owned(),
+                            ..base()
+                        });
+                        return;
+                    }
+                }
+            }
+            let min_max = h
+                .data_points
+                .iter()
+                .filter(|p| p.min.is_some() || p.max.is_some())
+                .count();
+            losses.add("histogram min/max", min_max as u64);
+            out.push(model::Metric {
+                kind: "histogram".to_owned(),
+                aggregation_temporality: temporality_name(h.aggregation_temporality).to_owned(),
+                data_points: Some(
+                    h.data_points
+                        .iter()
+                        .map(|p| DataPoint {
+                            attributes: string_map(&p.attributes),
+                            start_timestamp: GoTime::from_unix_nanos(p.start_time_unix_nano),
+                            timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
+                            count: p.count,
+                            sum: p.sum.unwrap_or_default(),
+                            bucket_counts: p.bucket_counts.clone(),
+                            explicit_bounds: p.explicit_bounds.clone(),
+                            exemplars: exemplars_to_gosight(&p.exemplars, losses),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
+                ..base()
+            });
+        }
+        Some(metric::Data::Summary(s)) => out.push(model::Metric {
+            kind: "summary".to_owned(),
+            data_points: Some(
+                s.data_points
+                    .iter()
+                    .map(|p| DataPoint {
+                        attributes: string_map(&p.attributes),
+                        start_timestamp: GoTime::from_unix_nanos(p.start_time_unix_nano),
+                        timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
+                        count: p.count,
+                        sum: p.sum,
+                        quantile_values: p
+                            .quantile_values
+                            .iter()
+                            .map(|q| model::QuantileValue {
+                                quantile: q.quantile,
+                                value: q.value,
+                            })
+                            .collect(),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..base()
+        }),
+        Some(metric::Data::ExponentialHistogram(h)) => {
+            losses.add(
+                "exponential histogram data points",
+                h.data_points.len() as u64,
+            );
+        }
+    }
+}
+
+fn temporality_name(value: i32) -> &'static str {
+    if value == AggregationTemporality::Delta as i32 {
+        "delta"
+    } else {
+        "cumulative"
+    }
+}
+
+fn number_points(points: &[NumberDataPoint], losses: &mut Losses) -> Vec<DataPoint> {
+    points
+        .iter()
+        .map(|p| DataPoint {
+            attributes: string_map(&p.attributes),
+            start_timestamp: GoTime::from_unix_nanos(p.start_time_unix_nano),
+            timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
+            value: number_value(p.value.as_ref(), losses),
+            exemplars: exemplars_to_gosight(&p.exemplars, losses),
+            ..Default::default()
+        })
+        .collect()
+}
+
+fn exemplars_to_gosight(list: &[otlp::Exemplar], losses: &mut Losses) -> Vec<model::Exemplar> {
+    list.iter()
+        .map(|e| model::Exemplar {
+            value: match e.value {
+                Some(exemplar::Value::AsDouble(d)) => d,
+                Some(exemplar::Value::AsInt(i)) => {
+                    number_value(Some(&number_data_point::Value::AsInt(i)), losses)
+                }
+                None => 0.0,
+            },
+            timestamp: GoTime::from_unix_nanos(e.time_unix_nano),
+            trace_id: hex_encode(&e.trace_id),
+            span_id: hex_encode(&e.span_id),
+            filtered_attributes: string_map(&e.filtered_attributes),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

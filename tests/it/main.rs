@@ -1,0 +1,3 @@
+//! Integration tests: one binary, as ripgrep does.
+
+mod golden;
