@@ -451,7 +451,7 @@ fn exemplars(list: &[model::Exemplar], times: &mut Times) -> Vec<otlp::Exemplar>
 
 /// Decodes hex of either case; `None` when it is not valid hex.
 pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);

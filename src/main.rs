@@ -1,1 +1,78 @@
-fn main() {}
+//! The `metricsender` binary: parse, set up errors and logs, run, exit with the right code.
+
+use clap::Parser;
+use metricsender::cli::{Cli, ColorChoice};
+use metricsender::exit::ExitCode;
+use metricsender::source::files::OpenError;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        }
+    };
+    install_error_reporting(color);
+    init_logging(cli.verbose, cli.quiet, color);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::Failure.into();
+        }
+    };
+    match runtime.block_on(metricsender::run(cli)) {
+        Ok(code) => code.into(),
+        Err(report) => {
+            eprintln!("Error: {report:?}");
+            if report.downcast_ref::<OpenError>().is_some() {
+                ExitCode::NoInput.into()
+            } else {
+                ExitCode::Failure.into()
+            }
+        }
+    }
+}
+
+fn install_error_reporting(color: bool) {
+    // Users get the message, its causes and a suggestion, not a backtrace wall: errors that
+    // reach here are about input or environment, never bugs worth a backtrace. Set while
+    // the process is still single-threaded.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+    let theme = if color {
+        color_eyre::config::Theme::dark()
+    } else {
+        color_eyre::config::Theme::new()
+    };
+    let _ = color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .theme(theme)
+        .install();
+}
+
+fn init_logging(verbose: u8, quiet: bool, color: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "metricsender=debug,info",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .without_time()
+        .init();
+}

@@ -510,8 +510,10 @@ mod tests {
 
     #[test]
     fn strings_escape_like_go() {
-        let mut payload = MetricPayload::default();
-        payload.hostname = "a<b>&c\u{2028}é".to_owned();
+        let payload = MetricPayload {
+            hostname: "a<b>&c\u{2028}é".to_owned(),
+            ..Default::default()
+        };
         let mut out = Vec::new();
         write_payload(&payload, &mut out);
         let text = String::from_utf8(out).unwrap();

@@ -1,3 +1,8 @@
 //! Integration tests: one binary, as ripgrep does.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
 mod golden;
+mod replay;
+mod support;

@@ -1,0 +1,194 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'metricsender' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'metricsender'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'metricsender' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less logging: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less logging: errors only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint')
+            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'metricsender;send' {
+            [CompletionResult]::new('--metric', '--metric', [CompletionResultType]::ParameterName, 'A metric to send, NAME=VALUE (repeatable)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Type of the --metric values')
+            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'Unit of the --metric values')
+            [CompletionResult]::new('--attr', '--attr', [CompletionResultType]::ParameterName, 'Point attribute KEY=VALUE (repeatable)')
+            [CompletionResult]::new('--resource', '--resource', [CompletionResultType]::ParameterName, 'Resource attribute KEY=VALUE (repeatable)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace of the --metric values (the OTLP scope is namespace.subnamespace)')
+            [CompletionResult]::new('--subnamespace', '--subnamespace', [CompletionResultType]::ParameterName, 'Subnamespace of the --metric values')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'A GoSight MetricPayload as JSON')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A file of GoSight payloads, one per line (`-` for stdin)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Generate this many synthetic payloads')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Generate synthetic payloads for this long, e.g. 30s, 5m')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Synthetic payloads per second, across all workers [default: unlimited]')
+            [CompletionResult]::new('--metrics-per-payload', '--metrics-per-payload', [CompletionResultType]::ParameterName, 'Metrics in each synthetic payload')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'Distinct hosts (resources) the synthetic payloads come from')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS')
+            [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'PEM file with the CA certificates to trust instead of the system roots')
+            [CompletionResult]::new('--client-cert', '--client-cert', [CompletionResultType]::ParameterName, 'PEM client certificate for mutual TLS')
+            [CompletionResult]::new('--client-key', '--client-key', [CompletionResultType]::ParameterName, 'PEM private key of the client certificate')
+            [CompletionResult]::new('--tls-server-name', '--tls-server-name', [CompletionResultType]::ParameterName, 'Name to verify the server certificate against [default: host of the endpoint]')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable)')
+            [CompletionResult]::new('--compression', '--compression', [CompletionResultType]::ParameterName, 'Request compression')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline of one export call, e.g. 500ms, 10s')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Export calls in flight at once')
+            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Export calls in flight at once')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Payloads buffered between the reader and the workers [default: 4 × workers]')
+            [CompletionResult]::new('--retry-max-elapsed', '--retry-max-elapsed', [CompletionResultType]::ParameterName, 'Give up retrying a payload after this long')
+            [CompletionResult]::new('--retry-initial-backoff', '--retry-initial-backoff', [CompletionResultType]::ParameterName, 'First retry delay; it doubles (with jitter) up to 30s')
+            [CompletionResult]::new('--failed-out', '--failed-out', [CompletionResultType]::ParameterName, 'Append failed payloads here, as lines `replay` reads [default: metricsender-failed-<unix-seconds>.ndjson, created on the first failure]')
+            [CompletionResult]::new('--mapping', '--mapping', [CompletionResultType]::ParameterName, 'GoSight → OTLP mapping: `agent` as the agent sends, `full` adds what it drops')
+            [CompletionResult]::new('--max-request-bytes', '--max-request-bytes', [CompletionResultType]::ParameterName, 'Split payloads whose request would be larger than this, in bytes')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Payloads packed into one Export request')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write payloads to this file instead of the network (GoSight NDJSON, like `dump`)')
+            [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'Summary as text on stderr or one JSON object on stdout')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Progress bars: auto shows them only on a terminal')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Plaintext when the endpoint has no scheme')
+            [CompletionResult]::new('--no-retry', '--no-retry', [CompletionResultType]::ParameterName, 'Do not retry failed exports')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less logging: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less logging: errors only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metricsender;replay' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format; auto decides per line')
+            [CompletionResult]::new('--max-line-bytes', '--max-line-bytes', [CompletionResultType]::ParameterName, 'Reject (not truncate) lines longer than this, in bytes')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS')
+            [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'PEM file with the CA certificates to trust instead of the system roots')
+            [CompletionResult]::new('--client-cert', '--client-cert', [CompletionResultType]::ParameterName, 'PEM client certificate for mutual TLS')
+            [CompletionResult]::new('--client-key', '--client-key', [CompletionResultType]::ParameterName, 'PEM private key of the client certificate')
+            [CompletionResult]::new('--tls-server-name', '--tls-server-name', [CompletionResultType]::ParameterName, 'Name to verify the server certificate against [default: host of the endpoint]')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable)')
+            [CompletionResult]::new('--compression', '--compression', [CompletionResultType]::ParameterName, 'Request compression')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline of one export call, e.g. 500ms, 10s')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Export calls in flight at once')
+            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Export calls in flight at once')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Payloads buffered between the reader and the workers [default: 4 × workers]')
+            [CompletionResult]::new('--retry-max-elapsed', '--retry-max-elapsed', [CompletionResultType]::ParameterName, 'Give up retrying a payload after this long')
+            [CompletionResult]::new('--retry-initial-backoff', '--retry-initial-backoff', [CompletionResultType]::ParameterName, 'First retry delay; it doubles (with jitter) up to 30s')
+            [CompletionResult]::new('--failed-out', '--failed-out', [CompletionResultType]::ParameterName, 'Append failed payloads here, as lines `replay` reads [default: metricsender-failed-<unix-seconds>.ndjson, created on the first failure]')
+            [CompletionResult]::new('--mapping', '--mapping', [CompletionResultType]::ParameterName, 'GoSight → OTLP mapping: `agent` as the agent sends, `full` adds what it drops')
+            [CompletionResult]::new('--max-request-bytes', '--max-request-bytes', [CompletionResultType]::ParameterName, 'Split payloads whose request would be larger than this, in bytes')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Payloads packed into one Export request')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write payloads to this file instead of the network (GoSight NDJSON, like `dump`)')
+            [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'Summary as text on stderr or one JSON object on stdout')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Progress bars: auto shows them only on a terminal')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured)')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop at the first malformed line (exit 65) instead of skipping it')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Read, validate and convert; send nothing')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Plaintext when the endpoint has no scheme')
+            [CompletionResult]::new('--no-retry', '--no-retry', [CompletionResultType]::ParameterName, 'Do not retry failed exports')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less logging: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less logging: errors only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metricsender;dump' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'OTLP/gRPC metrics receiver address')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Instead of listening, read these captures (a converter); .gz and .zst are decompressed')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write (`-` for stdout); appends')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Where to write (`-` for stdout); appends')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; both are readable by `replay`')
+            [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'PEM certificate for TLS on the listener')
+            [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'PEM private key for TLS on the listener')
+            [CompletionResult]::new('--client-ca', '--client-ca', [CompletionResultType]::ParameterName, 'Require client certificates signed by this CA (mutual TLS)')
+            [CompletionResult]::new('--max-message-size', '--max-message-size', [CompletionResultType]::ParameterName, 'Largest request accepted, in bytes')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after this many requests')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop after this long, e.g. 30s, 5m [default: until Ctrl-C or SIGTERM]')
+            [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'Summary as text on stderr or one JSON object on stdout')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Progress bars: auto shows them only on a terminal')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less logging: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less logging: errors only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metricsender;completions' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less logging: errors only')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less logging: errors only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'metricsender;help' {
+            [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint')
+            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'metricsender;help;send' {
+            break
+        }
+        'metricsender;help;replay' {
+            break
+        }
+        'metricsender;help;dump' {
+            break
+        }
+        'metricsender;help;completions' {
+            break
+        }
+        'metricsender;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

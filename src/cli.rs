@@ -1,0 +1,682 @@
+//! The command-line contract of CLI.md as clap definitions: flag names, defaults, help text and
+//! examples. Parsing only: each command turns these into core configuration, the core never
+//! sees clap.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Send, replay and capture metrics over OTLP/gRPC.
+///
+/// The command-line twin of the GoSight agent's metric sender: `replay` streams GoSight or
+/// OTLP JSON captures to any OTLP endpoint, `send` smoke-tests or load-tests one, and `dump`
+/// captures what a client sends (or converts captures) to a file `replay` reads.
+#[derive(Debug, Parser)]
+#[command(
+    name = "metricsender",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(after_help = "Examples:
+  metricsender replay capture.ndjson --endpoint http://collector:4317
+  metricsender send --metric cpu.usage=42.5 --attr core=0
+  metricsender dump --listen 127.0.0.1:4317 -o captured.ndjson
+  metricsender completions bash > /etc/bash_completion.d/metricsender")]
+pub struct Cli {
+    /// More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Less logging: errors only
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// When to use colour (NO_COLOR is honoured)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint
+    #[command(after_help = "Examples:
+  metricsender send --metric cpu.usage=42.5 --unit percent --attr core=0 --resource service.name=web
+  metricsender send --metric requests=12 --type counter --namespace App --subnamespace HTTP
+  metricsender send --file payload.json --endpoint https://collector:4317 --ca-cert ca.pem
+  metricsender send --count 10000 --rate 500 --hosts 20 --metrics-per-payload 60
+  metricsender send --duration 1m --rate 1000 --summary json")]
+    Send(Box<SendArgs>),
+
+    /// Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint
+    #[command(after_help = "Examples:
+  metricsender replay capture.ndjson
+  metricsender replay day1.ndjson.gz day2.ndjson.zst --endpoint https://otel:4317 -H x-api-key=secret
+  metricsender replay capture.ndjson --workers 16 --compression gzip --failed-out failed.ndjson
+  metricsender replay capture.ndjson --dry-run          # validate and convert, send nothing
+  cat capture.ndjson | metricsender replay - --summary json
+
+Exit codes: 0 all delivered, 1 some payloads failed or lines rejected, 2 bad usage,
+65 malformed line with --strict, 66 input cannot be opened, 69 endpoint unreachable,
+130 interrupted.")]
+    Replay(Box<ReplayArgs>),
+
+    /// Receive OTLP/gRPC metrics (or convert captures) and write them to a file
+    #[command(after_help = "Examples:
+  metricsender dump                                   # listen on 127.0.0.1:4317, GoSight NDJSON to stdout
+  metricsender dump --listen 0.0.0.0:4317 -o captured.ndjson --count 100
+  metricsender dump --format otlp-json -o captured.jsonl --duration 5m
+  metricsender dump --input capture.ndjson.gz --format otlp-json -o capture.jsonl")]
+    Dump(Box<DumpArgs>),
+
+    /// Print the completion script for a shell
+    #[command(after_help = "Examples:
+  metricsender completions bash > ~/.local/share/bash-completion/completions/metricsender
+  metricsender completions zsh > ~/.zfunc/_metricsender
+  metricsender completions fish > ~/.config/fish/completions/metricsender.fish")]
+    Completions {
+        /// The shell to generate for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The OTLP target, shared by `send` and `replay`.
+///
+/// Options read from the environment follow the OpenTelemetry exporter conventions: the flag
+/// wins, then the `_METRICS_` variable, then the generic one, then the default.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Target")]
+pub struct TargetArgs {
+    /// OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS
+    ///
+    /// [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]
+    ///
+    /// [default: http://localhost:4317]
+    #[arg(short, long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Plaintext when the endpoint has no scheme
+    ///
+    /// [env: OTEL_EXPORTER_OTLP_METRICS_INSECURE, OTEL_EXPORTER_OTLP_INSECURE]
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// PEM file with the CA certificates to trust instead of the system roots
+    ///
+    /// [env: OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE, OTEL_EXPORTER_OTLP_CERTIFICATE]
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// PEM client certificate for mutual TLS
+    ///
+    /// [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE]
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+
+    /// PEM private key of the client certificate
+    ///
+    /// [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY, OTEL_EXPORTER_OTLP_CLIENT_KEY]
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+
+    /// Name to verify the server certificate against [default: host of the endpoint]
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+
+    /// gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable)
+    ///
+    /// [env: OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_HEADERS, as k=v,k2=v2]
+    #[arg(short = 'H', long = "header", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub headers: Vec<(String, String)>,
+
+    /// Request compression
+    ///
+    /// [env: OTEL_EXPORTER_OTLP_METRICS_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION]
+    ///
+    /// [default: none]
+    #[arg(long, value_enum)]
+    pub compression: Option<Compression>,
+
+    /// Deadline of one export call, e.g. 500ms, 10s
+    ///
+    /// [env: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT, in milliseconds]
+    ///
+    /// [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+}
+
+/// Request compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// How payloads flow through the worker pool, shared by `send` and `replay`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Delivery")]
+pub struct DeliveryArgs {
+    /// Export calls in flight at once
+    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: u16,
+
+    /// Payloads buffered between the reader and the workers [default: 4 × workers]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub queue: Option<u32>,
+
+    /// Give up retrying a payload after this long
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub retry_max_elapsed: Duration,
+
+    /// First retry delay; it doubles (with jitter) up to 30s
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub retry_initial_backoff: Duration,
+
+    /// Do not retry failed exports
+    #[arg(long)]
+    pub no_retry: bool,
+
+    /// Append failed payloads here, as lines `replay` reads
+    /// [default: metricsender-failed-<unix-seconds>.ndjson, created on the first failure]
+    #[arg(long, value_name = "FILE")]
+    pub failed_out: Option<PathBuf>,
+
+    /// GoSight → OTLP mapping: `agent` as the agent sends, `full` adds what it drops
+    #[arg(long, value_enum, default_value_t = MappingArg::Agent)]
+    pub mapping: MappingArg,
+
+    /// Split payloads whose request would be larger than this, in bytes
+    #[arg(long, value_name = "N", default_value_t = 4 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub max_request_bytes: u64,
+
+    /// Payloads packed into one Export request
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch: u32,
+
+    /// Write payloads to this file instead of the network (GoSight NDJSON, like `dump`)
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// GoSight → OTLP mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MappingArg {
+    /// Exactly what the agent sends
+    Agent,
+    /// Also meta tags, virtualization facts, counters as monotonic sums
+    Full,
+}
+
+/// End-of-run reporting, shared by every command.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Reporting")]
+pub struct ReportArgs {
+    /// Summary as text on stderr or one JSON object on stdout
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub summary: SummaryFormat,
+
+    /// Progress bars: auto shows them only on a terminal
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+}
+
+/// Summary format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Text,
+    Json,
+}
+
+/// When to draw progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `metricsender replay`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// Capture files (`-` for stdin); .gz and .zst are decompressed
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Input format; auto decides per line
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub format: InputFormat,
+
+    /// Stop at the first malformed line (exit 65) instead of skipping it
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Read, validate and convert; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Reject (not truncate) lines longer than this, in bytes
+    #[arg(long, value_name = "N", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_line_bytes: u64,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Input format of capture files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// Decide per line
+    Auto,
+    /// GoSight MetricPayload NDJSON
+    Gosight,
+    /// OTLP JSON lines (MetricsData per line)
+    OtlpJson,
+}
+
+/// `metricsender send`.
+#[derive(Debug, Clone, Args)]
+pub struct SendArgs {
+    /// A metric to send, NAME=VALUE (repeatable)
+    #[arg(long = "metric", value_name = "NAME=VALUE", value_parser = parse_key_value, help_heading = "Ad hoc")]
+    pub metrics: Vec<(String, String)>,
+
+    /// Type of the --metric values
+    #[arg(long = "type", value_enum, default_value_t = MetricType::Gauge, help_heading = "Ad hoc")]
+    pub metric_type: MetricType,
+
+    /// Unit of the --metric values
+    #[arg(long, value_name = "UNIT", help_heading = "Ad hoc")]
+    pub unit: Option<String>,
+
+    /// Point attribute KEY=VALUE (repeatable)
+    #[arg(long = "attr", value_name = "KEY=VALUE", value_parser = parse_key_value, help_heading = "Ad hoc")]
+    pub attrs: Vec<(String, String)>,
+
+    /// Resource attribute KEY=VALUE (repeatable)
+    #[arg(long = "resource", value_name = "KEY=VALUE", value_parser = parse_key_value, help_heading = "Ad hoc")]
+    pub resources: Vec<(String, String)>,
+
+    /// Namespace of the --metric values (the OTLP scope is namespace.subnamespace)
+    #[arg(
+        long,
+        value_name = "NS",
+        default_value = "Custom",
+        help_heading = "Ad hoc"
+    )]
+    pub namespace: String,
+
+    /// Subnamespace of the --metric values
+    #[arg(long, value_name = "SUB", help_heading = "Ad hoc")]
+    pub subnamespace: Option<String>,
+
+    /// A GoSight MetricPayload as JSON
+    #[arg(long, value_name = "PAYLOAD", conflicts_with_all = ["file", "metrics"], help_heading = "Payload")]
+    pub json: Option<String>,
+
+    /// A file of GoSight payloads, one per line (`-` for stdin)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "metrics"], help_heading = "Payload")]
+    pub file: Option<PathBuf>,
+
+    /// Generate this many synthetic payloads
+    #[arg(long, value_name = "N", help_heading = "Synthetic load")]
+    pub count: Option<u64>,
+
+    /// Generate synthetic payloads for this long, e.g. 30s, 5m
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Synthetic load")]
+    pub duration: Option<Duration>,
+
+    /// Synthetic payloads per second, across all workers [default: unlimited]
+    #[arg(long, value_name = "N", help_heading = "Synthetic load")]
+    pub rate: Option<f64>,
+
+    /// Metrics in each synthetic payload
+    #[arg(
+        long,
+        value_name = "M",
+        default_value_t = 60,
+        help_heading = "Synthetic load"
+    )]
+    pub metrics_per_payload: u32,
+
+    /// Distinct hosts (resources) the synthetic payloads come from
+    #[arg(
+        long,
+        value_name = "H",
+        default_value_t = 1,
+        help_heading = "Synthetic load"
+    )]
+    pub hosts: u32,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Type of ad-hoc metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MetricType {
+    Gauge,
+    Counter,
+    Histogram,
+}
+
+/// `metricsender dump`.
+#[derive(Debug, Clone, Args)]
+pub struct DumpArgs {
+    /// OTLP/gRPC metrics receiver address
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:4317",
+        conflicts_with = "input"
+    )]
+    pub listen: String,
+
+    /// Instead of listening, read these captures (a converter); .gz and .zst are decompressed
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub input: Vec<PathBuf>,
+
+    /// Where to write (`-` for stdout); appends
+    #[arg(short, long, value_name = "FILE", default_value = "-")]
+    pub output: PathBuf,
+
+    /// Output format; both are readable by `replay`
+    #[arg(long, value_enum, default_value_t = OutputFormat::Gosight)]
+    pub format: OutputFormat,
+
+    /// PEM certificate for TLS on the listener
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        help_heading = "Listener TLS"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for TLS on the listener
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_cert",
+        help_heading = "Listener TLS"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Require client certificates signed by this CA (mutual TLS)
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_cert",
+        help_heading = "Listener TLS"
+    )]
+    pub client_ca: Option<PathBuf>,
+
+    /// Largest request accepted, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_message_size: usize,
+
+    /// Stop after this many requests
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Stop after this long, e.g. 30s, 5m [default: until Ctrl-C or SIGTERM]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Output format of `dump`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// GoSight MetricPayload NDJSON (one payload per resource)
+    Gosight,
+    /// OTLP JSON lines, lossless
+    OtlpJson,
+}
+
+/// Parses `KEY=VALUE`.
+pub fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("expected KEY=VALUE, got {text:?}")),
+    }
+}
+
+/// Parses a duration: `500ms`, `10s`, `1.5s`, `2m`, `1h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration like 500ms, 10s, 2m or 1h, got {text:?}"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        "" if value == 0.0 => 0.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {text:?}: use ms, s, m or h (e.g. 10s)"
+            ))
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("duration {text:?} is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("metricsender").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("10 parsecs").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn key_values() {
+        assert_eq!(
+            parse_key_value("authorization=Bearer a=b"),
+            Ok(("authorization".into(), "Bearer a=b".into()))
+        );
+        assert!(parse_key_value("novalue").is_err());
+        assert!(parse_key_value("=x").is_err());
+    }
+
+    #[test]
+    fn replay_flags_and_defaults() {
+        let cli = parse(&[
+            "replay",
+            "a.ndjson",
+            "-",
+            "-e",
+            "https://x:4317",
+            "-H",
+            "k=v",
+            "-H",
+            "k2=v2",
+            "--compression",
+            "gzip",
+            "--timeout",
+            "500ms",
+            "-w",
+            "8",
+            "--queue",
+            "3",
+            "--retry-max-elapsed",
+            "2m",
+            "--no-retry",
+            "--failed-out",
+            "f.ndjson",
+            "--mapping",
+            "full",
+            "--max-request-bytes",
+            "2048",
+            "--batch",
+            "5",
+            "--summary",
+            "json",
+            "--progress",
+            "never",
+            "--format",
+            "otlp-json",
+            "--strict",
+            "--dry-run",
+            "--max-line-bytes",
+            "100",
+        ])
+        .unwrap();
+        let Command::Replay(r) = cli.command else {
+            panic!()
+        };
+        assert_eq!(r.files, vec![PathBuf::from("a.ndjson"), PathBuf::from("-")]);
+        assert_eq!(r.target.endpoint.as_deref(), Some("https://x:4317"));
+        assert_eq!(r.target.headers.len(), 2);
+        assert_eq!(r.target.compression, Some(Compression::Gzip));
+        assert_eq!(r.target.timeout, Some(Duration::from_millis(500)));
+        assert_eq!((r.delivery.workers, r.delivery.queue), (8, Some(3)));
+        assert_eq!(r.delivery.retry_max_elapsed, Duration::from_secs(120));
+        assert!(r.delivery.no_retry && r.strict && r.dry_run);
+        assert_eq!(r.delivery.mapping, MappingArg::Full);
+        assert_eq!((r.delivery.max_request_bytes, r.delivery.batch), (2048, 5));
+        assert_eq!(r.report.summary, SummaryFormat::Json);
+        assert_eq!(r.format, InputFormat::OtlpJson);
+        assert_eq!(r.max_line_bytes, 100);
+
+        let Command::Replay(r) = parse(&["replay", "x"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(r.delivery.workers, 4);
+        assert_eq!(r.delivery.queue, None);
+        assert_eq!(r.delivery.retry_max_elapsed, Duration::from_secs(60));
+        assert_eq!(r.delivery.max_request_bytes, 4 * 1024 * 1024);
+        assert_eq!(r.max_line_bytes, 64 * 1024 * 1024);
+        assert_eq!(r.report.progress, ProgressMode::Auto);
+    }
+
+    #[test]
+    fn bad_usage_is_rejected() {
+        assert!(parse(&["replay"]).is_err(), "a file is required");
+        assert!(parse(&["replay", "x", "--workers", "0"]).is_err());
+        assert!(parse(&["replay", "x", "--compression", "lz4"]).is_err());
+        assert!(
+            parse(&["replay", "x", "--client-cert", "c.pem"]).is_err(),
+            "needs a key"
+        );
+        assert!(parse(&["send", "--json", "{}", "--metric", "a=1"]).is_err());
+        assert!(parse(&["dump", "--listen", "x", "--input", "f"]).is_err());
+        assert!(parse(&["-v", "-q", "replay", "x"]).is_err());
+    }
+
+    #[test]
+    fn send_and_dump_flags() {
+        let Command::Send(s) = parse(&[
+            "send",
+            "--metric",
+            "cpu=1",
+            "--metric",
+            "mem=2",
+            "--type",
+            "counter",
+            "--unit",
+            "%",
+            "--attr",
+            "core=0",
+            "--resource",
+            "service.name=web",
+            "--namespace",
+            "N",
+            "--subnamespace",
+            "S",
+            "--count",
+            "5",
+            "--rate",
+            "2.5",
+            "--hosts",
+            "3",
+            "--metrics-per-payload",
+            "7",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!()
+        };
+        assert_eq!(s.metrics.len(), 2);
+        assert_eq!(s.metric_type, MetricType::Counter);
+        assert_eq!(
+            (s.count, s.rate, s.hosts, s.metrics_per_payload),
+            (Some(5), Some(2.5), 3, 7)
+        );
+        let Command::Dump(d) = parse(&[
+            "dump",
+            "-o",
+            "out.ndjson",
+            "--format",
+            "otlp-json",
+            "--count",
+            "3",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!()
+        };
+        assert_eq!(d.listen, "127.0.0.1:4317");
+        assert_eq!(d.format, OutputFormat::OtlpJson);
+        assert_eq!(d.count, Some(3));
+        assert_eq!(d.max_message_size, 4 * 1024 * 1024);
+    }
+}

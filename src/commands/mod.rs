@@ -1,0 +1,400 @@
+//! Thin wiring per subcommand: clap arguments become core configuration, a source and a sink,
+//! and the core does the rest. What several commands share lives here.
+
+pub mod dump;
+pub mod replay;
+pub mod send;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use color_eyre::eyre::{eyre, Result, WrapErr};
+use color_eyre::Section;
+
+use crate::cli::{self, DeliveryArgs, ProgressMode, ReportArgs, SummaryFormat, TargetArgs};
+use crate::convert::Mapping;
+use crate::core::connection::{Compression, TargetConfig, TlsConfig};
+use crate::core::retry::RetryPolicy;
+use crate::core::{Control, CoreConfig, FailedOut, Report};
+use crate::exit::ExitCode;
+
+const DEFAULT_ENDPOINT: &str = "http://localhost:4317";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads an environment variable; a function so tests can supply their own environment.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// `OTEL_EXPORTER_OTLP_METRICS_<suffix>`, else `OTEL_EXPORTER_OTLP_<suffix>`, with the name
+/// that was set (for error messages).
+fn otel_env(env: Env, suffix: &str) -> Option<(String, String)> {
+    [
+        format!("OTEL_EXPORTER_OTLP_METRICS_{suffix}"),
+        format!("OTEL_EXPORTER_OTLP_{suffix}"),
+    ]
+    .into_iter()
+    .find_map(|name| {
+        env(&name)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (name, v.trim().to_owned()))
+    })
+}
+
+/// The OTLP target from flags, then the OpenTelemetry variables, then the defaults.
+pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
+    let insecure = args.insecure
+        || otel_env(env, "INSECURE").is_some_and(|(_, v)| v.eq_ignore_ascii_case("true"));
+    let endpoint = args
+        .endpoint
+        .clone()
+        .or_else(|| otel_env(env, "ENDPOINT").map(|(_, v)| v))
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+    let endpoint = if endpoint.contains("://") {
+        endpoint
+    } else if insecure {
+        format!("http://{endpoint}")
+    } else {
+        format!("https://{endpoint}")
+    };
+
+    let file_option =
+        |flag: &Option<PathBuf>, flag_name: &str, suffix: &str| -> Result<Option<Vec<u8>>> {
+            let (path, from) = match (flag, otel_env(env, suffix)) {
+                (Some(path), _) => (path.clone(), flag_name.to_owned()),
+                (None, Some((name, value))) => (PathBuf::from(value), name),
+                (None, None) => return Ok(None),
+            };
+            std::fs::read(&path)
+                .wrap_err_with(|| format!("reading {} (from {from})", path.display()))
+                .map(Some)
+        };
+    let tls = if endpoint.starts_with("https://") {
+        let ca_pem = file_option(&args.ca_cert, "--ca-cert", "CERTIFICATE")?;
+        let cert = file_option(&args.client_cert, "--client-cert", "CLIENT_CERTIFICATE")?;
+        let key = file_option(&args.client_key, "--client-key", "CLIENT_KEY")?;
+        let identity_pem = match (cert, key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => {
+                return Err(
+                    eyre!("mutual TLS needs both a client certificate and its key")
+                        .suggestion("pass both --client-cert and --client-key"),
+                )
+            }
+        };
+        Some(TlsConfig {
+            ca_pem,
+            identity_pem,
+            server_name: args.tls_server_name.clone(),
+        })
+    } else {
+        None
+    };
+
+    let mut headers = Vec::new();
+    if let Some((name, value)) = otel_env(env, "HEADERS") {
+        for pair in value.split(',').filter(|p| !p.trim().is_empty()) {
+            let (k, v) = cli::parse_key_value(pair).map_err(|e| eyre!("{name}: {e}"))?;
+            // Flags win over the environment for the same key.
+            if !args
+                .headers
+                .iter()
+                .any(|(fk, _)| fk.eq_ignore_ascii_case(&k))
+            {
+                headers.push((k, percent_decode(v.trim())));
+            }
+        }
+    }
+    headers.extend(args.headers.iter().cloned());
+
+    let compression = match args.compression {
+        Some(c) => c,
+        None => match otel_env(env, "COMPRESSION") {
+            None => cli::Compression::None,
+            Some((name, v)) => match v.to_ascii_lowercase().as_str() {
+                "gzip" => cli::Compression::Gzip,
+                "zstd" => cli::Compression::Zstd,
+                "none" => cli::Compression::None,
+                _ => return Err(eyre!("{name}={v:?}: expected gzip, zstd or none")),
+            },
+        },
+    };
+    let timeout = match args.timeout {
+        Some(t) => t,
+        None => match otel_env(env, "TIMEOUT") {
+            None => DEFAULT_TIMEOUT,
+            Some((name, v)) => Duration::from_millis(
+                v.parse()
+                    .map_err(|_| eyre!("{name}={v:?}: expected milliseconds, e.g. 10000"))?,
+            ),
+        },
+    };
+    if timeout.is_zero() {
+        return Err(eyre!("the export timeout must be more than zero"));
+    }
+    Ok(TargetConfig {
+        endpoint,
+        tls,
+        headers,
+        compression: match compression {
+            cli::Compression::None => None,
+            cli::Compression::Gzip => Some(Compression::Gzip),
+            cli::Compression::Zstd => Some(Compression::Zstd),
+        },
+        timeout,
+    })
+}
+
+/// `%XX` escapes in OTEL header values (W3C baggage encoding).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The core configuration shared by `send` and `replay`.
+pub fn core_config(delivery: &DeliveryArgs, report: &ReportArgs) -> CoreConfig {
+    let workers = usize::from(delivery.workers);
+    CoreConfig {
+        workers,
+        queue: delivery.queue.map_or(4 * workers, |q| q as usize),
+        retry: RetryPolicy {
+            enabled: !delivery.no_retry,
+            initial_backoff: delivery.retry_initial_backoff,
+            max_elapsed: delivery.retry_max_elapsed,
+        },
+        mapping: match delivery.mapping {
+            cli::MappingArg::Agent => Mapping::Agent,
+            cli::MappingArg::Full => Mapping::Full,
+        },
+        max_request_bytes: usize::try_from(delivery.max_request_bytes).unwrap_or(usize::MAX),
+        failed_out: delivery
+            .failed_out
+            .clone()
+            .map_or(FailedOut::DefaultInCurrentDir, FailedOut::Path),
+        strict: false,
+        progress: progress_enabled(report.progress),
+    }
+}
+
+/// Whether to draw progress bars.
+pub fn progress_enabled(mode: ProgressMode) -> bool {
+    match mode {
+        ProgressMode::Always => true,
+        ProgressMode::Never => false,
+        ProgressMode::Auto => std::io::stderr().is_terminal(),
+    }
+}
+
+/// Ctrl-C or SIGTERM interrupts the run (drain, then summary); a second one exits at once.
+pub fn handle_signals(control: Arc<Control>) {
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!("interrupted: draining in-flight payloads (Ctrl-C again to quit at once)");
+        control.interrupt();
+        shutdown_signal().await;
+        eprintln!("interrupted twice: exiting without draining");
+        std::process::exit(ExitCode::Interrupted as i32);
+    });
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Prints the summary and picks the exit code.
+pub fn finish(report: &Report, format: SummaryFormat) -> ExitCode {
+    match format {
+        SummaryFormat::Text => eprint!("{}", report.to_text()),
+        SummaryFormat::Json => println!("{}", report.to_json()),
+    }
+    ExitCode::from_report(report)
+}
+
+/// Opens an output for appending (`-` is stdout).
+pub fn open_output(path: &Path) -> Result<Box<dyn std::io::Write + Send>> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::stdout()));
+    }
+    let file = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(path)
+        .wrap_err_with(|| format!("opening {} for writing", path.display()))?;
+    Ok(Box::new(std::io::BufWriter::with_capacity(
+        256 * 1024,
+        file,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn target(args: &[&str], vars: &[(&str, &str)]) -> Result<TargetConfig> {
+        let cli =
+            cli::Cli::try_parse_from(["metricsender", "replay", "x"].iter().chain(args.iter()))
+                .unwrap();
+        let cli::Command::Replay(r) = cli.command else {
+            panic!()
+        };
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        target_config(&r.target, &env)
+    }
+
+    #[test]
+    fn defaults() {
+        let t = target(&[], &[]).unwrap();
+        assert_eq!(t.endpoint, "http://localhost:4317");
+        assert_eq!(t.timeout, Duration::from_secs(10));
+        assert_eq!(t.compression, None);
+        assert!(t.headers.is_empty() && t.tls.is_none());
+    }
+
+    #[test]
+    fn flag_beats_metrics_variable_beats_generic_variable() {
+        let vars = [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:4317"),
+            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://metrics:4317"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+            ("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "gzip"),
+        ];
+        let t = target(&[], &vars).unwrap();
+        assert_eq!(t.endpoint, "http://metrics:4317");
+        assert_eq!(t.timeout, Duration::from_millis(2500));
+        assert_eq!(t.compression, Some(Compression::Gzip));
+        let t = target(&[], &vars[..1]).unwrap();
+        assert_eq!(t.endpoint, "http://generic:4317");
+        let t = target(
+            &[
+                "-e",
+                "http://flag:1",
+                "--timeout",
+                "1s",
+                "--compression",
+                "none",
+            ],
+            &vars,
+        )
+        .unwrap();
+        assert_eq!(t.endpoint, "http://flag:1");
+        assert_eq!(t.timeout, Duration::from_secs(1));
+        assert_eq!(t.compression, None);
+    }
+
+    #[test]
+    fn scheme_less_endpoints_are_tls_unless_insecure() {
+        assert_eq!(
+            target(&["-e", "otel:4317"], &[]).unwrap().endpoint,
+            "https://otel:4317"
+        );
+        assert_eq!(
+            target(&["-e", "otel:4317", "--insecure"], &[])
+                .unwrap()
+                .endpoint,
+            "http://otel:4317"
+        );
+        let t = target(
+            &["-e", "otel:4317"],
+            &[("OTEL_EXPORTER_OTLP_INSECURE", "TRUE")],
+        )
+        .unwrap();
+        assert_eq!(t.endpoint, "http://otel:4317");
+        assert!(target(&["-e", "https://otel:4317"], &[])
+            .unwrap()
+            .tls
+            .is_some());
+    }
+
+    #[test]
+    fn headers_merge_with_flags_winning_and_values_decoded() {
+        let t = target(
+            &["-H", "x-tenant=flag"],
+            &[(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "x-tenant=env, api-key=a%20b%3D",
+            )],
+        )
+        .unwrap();
+        assert_eq!(
+            t.headers,
+            vec![
+                ("api-key".to_string(), "a b=".to_string()),
+                ("x-tenant".into(), "flag".into())
+            ]
+        );
+        assert!(target(&[], &[("OTEL_EXPORTER_OTLP_HEADERS", "novalue")]).is_err());
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let e = target(&[], &[("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "10s")]).unwrap_err();
+        assert!(
+            e.to_string().contains("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT"),
+            "{e}"
+        );
+        let e = target(
+            &["-e", "https://x:1", "--ca-cert", "/nonexistent/ca.pem"],
+            &[],
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("--ca-cert"), "{e:#}");
+        let e = target(
+            &["-e", "https://x:1"],
+            &[("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nope.pem")],
+        )
+        .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("OTEL_EXPORTER_OTLP_CERTIFICATE"),
+            "{e:#}"
+        );
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%20b"), "a b");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+        assert_eq!(percent_decode("%41"), "A");
+    }
+}

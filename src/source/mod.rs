@@ -1,0 +1,4 @@
+//! Where payloads come from: capture files (`replay`, `dump --input`), flags and a load
+//! generator (`send`), an OTLP/gRPC listener (`dump`).
+
+pub mod files;
