@@ -205,12 +205,32 @@ pub fn progress_enabled(mode: ProgressMode) -> bool {
     }
 }
 
-/// Ctrl-C or SIGTERM interrupts the run (drain, then summary); a second one exits at once.
-pub fn handle_signals(control: Arc<Control>) {
+/// What the first Ctrl-C or SIGTERM does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnSignal {
+    /// Stop reading, dead-letter what was not sent, exit 130 (`send`, `replay`).
+    Interrupt,
+    /// Stop accepting and finish what was received: the normal end of a capture (`dump`).
+    Stop,
+}
+
+/// The first Ctrl-C or SIGTERM ends the run as `on_signal` says, after draining; a second one
+/// exits at once.
+pub fn handle_signals(control: Arc<Control>, on_signal: OnSignal) {
     tokio::spawn(async move {
         shutdown_signal().await;
-        eprintln!("interrupted: draining in-flight payloads (Ctrl-C again to quit at once)");
-        control.interrupt();
+        match on_signal {
+            OnSignal::Interrupt => {
+                eprintln!(
+                    "interrupted: draining in-flight payloads (Ctrl-C again to quit at once)"
+                );
+                control.interrupt();
+            }
+            OnSignal::Stop => {
+                eprintln!("stopping: writing what was received (Ctrl-C again to quit at once)");
+                control.stop_reading();
+            }
+        }
         shutdown_signal().await;
         eprintln!("interrupted twice: exiting without draining");
         std::process::exit(ExitCode::Interrupted as i32);

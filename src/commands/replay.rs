@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use color_eyre::eyre::Result;
 
-use super::{core_config, finish, handle_signals, open_output, process_env, target_config};
+use super::{
+    core_config, finish, handle_signals, open_output, process_env, target_config, OnSignal,
+};
 use crate::cli::{InputFormat, ReplayArgs};
 use crate::core::{self, Control, LineFormat};
 use crate::exit::ExitCode;
@@ -26,7 +28,7 @@ pub async fn run(args: ReplayArgs) -> Result<ExitCode> {
         max_line_bytes: usize::try_from(args.max_line_bytes).unwrap_or(usize::MAX),
     };
     let control = Control::new();
-    handle_signals(control.clone());
+    handle_signals(control.clone(), OnSignal::Interrupt);
     let report = if args.dry_run {
         core::run(source, Arc::new(NullSink), config, control).await
     } else if let Some(path) = &args.delivery.output {
@@ -35,7 +37,8 @@ pub async fn run(args: ReplayArgs) -> Result<ExitCode> {
             path.display().to_string(),
             OutputFormat::GoSight,
             control.clone(),
-        );
+        )
+        .watching(path);
         core::run(source, Arc::new(sink), config, control).await
     } else {
         let target = target_config(&args.target, &process_env)?;

@@ -3,6 +3,7 @@
 //! delivered (a `dump` listener answers OK only after that).
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::convert::{self, Losses};
@@ -25,6 +26,8 @@ pub enum OutputFormat {
 pub struct FileSink {
     out: Mutex<Box<dyn Write + Send>>,
     name: String,
+    /// The path and file identity to check before each write, to notice a removed file.
+    watched: Option<(PathBuf, FileId)>,
     format: OutputFormat,
     control: Arc<Control>,
 }
@@ -41,8 +44,28 @@ impl FileSink {
         FileSink {
             out: Mutex::new(out),
             name,
+            watched: None,
             format,
             control,
+        }
+    }
+
+    /// Checks before each write that `path` is still the file written to: writes into a
+    /// removed file would succeed and be lost.
+    pub fn watching(mut self, path: &Path) -> Self {
+        self.watched = file_id(path).map(|id| (path.to_owned(), id));
+        self
+    }
+
+    fn check_still_there(&self) -> Result<(), tonic::Status> {
+        match &self.watched {
+            Some((path, id)) if file_id(path).as_ref() != Some(id) => {
+                Err(tonic::Status::unavailable(format!(
+                    "the output file {} was removed or replaced",
+                    path.display()
+                )))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -70,9 +93,27 @@ impl Sink for FileSink {
     ) -> Result<Exported, tonic::Status> {
         let lines = self.encode(&request);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        self.check_still_there()?;
         out.write_all(&lines)
             .and_then(|()| out.flush())
             .map_err(|e| tonic::Status::unavailable(format!("writing {}: {e}", self.name)))?;
         Ok(Exported::default())
     }
+}
+
+/// Identity of a file: device and inode on Unix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileId(u64, u64);
+
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| FileId(m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &Path) -> Option<FileId> {
+    std::fs::metadata(path).ok().map(|_| FileId(0, 0))
 }

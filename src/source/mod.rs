@@ -2,3 +2,4 @@
 //! generator (`send`), an OTLP/gRPC listener (`dump`).
 
 pub mod files;
+pub mod listener;

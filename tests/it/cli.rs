@@ -47,7 +47,11 @@ async fn help_shows_defaults_environment_and_examples() {
         "Examples:",
         "Exit codes:",
     ] {
-        assert!(run.stdout.contains(needle), "replay --help lacks {needle}:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains(needle),
+            "replay --help lacks {needle}:\n{}",
+            run.stdout
+        );
     }
     for command in ["send", "dump", "completions"] {
         let run = run_in(dir.path(), &[command, "--help"]).await;
@@ -62,7 +66,11 @@ async fn bad_usage_exits_2_with_a_hint() {
     let run = run_in(dir.path(), &["replay", "x.ndjson", "--workers", "zero"]).await;
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--workers"), "{}", run.stderr);
-    let run = run_in(dir.path(), &["replay", "x.ndjson", "--timeout", "10 parsecs"]).await;
+    let run = run_in(
+        dir.path(),
+        &["replay", "x.ndjson", "--timeout", "10 parsecs"],
+    )
+    .await;
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("ms, s, m or h"), "{}", run.stderr);
 }
@@ -70,14 +78,31 @@ async fn bad_usage_exits_2_with_a_hint() {
 #[tokio::test]
 async fn errors_are_messages_not_backtraces() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = command(dir.path(), &["replay", "-e", "https://127.0.0.1:1", "--ca-cert", "missing-ca.pem", "x"]);
+    let mut cmd = command(
+        dir.path(),
+        &[
+            "replay",
+            "-e",
+            "https://127.0.0.1:1",
+            "--ca-cert",
+            "missing-ca.pem",
+            "x",
+        ],
+    );
     cmd.env("RUST_BACKTRACE", "1");
     let out = cmd.output().await.unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(66), "x does not exist: {stderr}");
     let out = command(
         dir.path(),
-        &["replay", "-e", "https://127.0.0.1:1", "--ca-cert", "missing-ca.pem", &testdata("datapoints.ndjson")],
+        &[
+            "replay",
+            "-e",
+            "https://127.0.0.1:1",
+            "--ca-cert",
+            "missing-ca.pem",
+            &testdata("datapoints.ndjson"),
+        ],
     )
     .env("RUST_BACKTRACE", "1")
     .output()
@@ -85,6 +110,12 @@ async fn errors_are_messages_not_backtraces() {
     .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("missing-ca.pem") && stderr.contains("--ca-cert"), "{stderr}");
-    assert!(!stderr.contains("BACKTRACE") && !stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("missing-ca.pem") && stderr.contains("--ca-cert"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("BACKTRACE") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
 }

@@ -15,12 +15,26 @@ async fn tls_with_a_private_ca() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new("test CA");
     let (cert, key) = pki.leaf(&["localhost"], false);
-    let receiver = Receiver::start_tls(ServerTls { cert, key, client_ca: None }).await;
+    let receiver = Receiver::start_tls(ServerTls {
+        cert,
+        key,
+        client_ca: None,
+    })
+    .await;
     let ca = write(dir.path(), "ca.pem", &pki.ca_pem);
     let endpoint = format!("https://localhost:{}", receiver.addr.port());
     let run = run_in(
         dir.path(),
-        &["replay", "--summary", "json", "-e", &endpoint, "--ca-cert", &ca, &testdata("datapoints.ndjson")],
+        &[
+            "replay",
+            "--summary",
+            "json",
+            "-e",
+            &endpoint,
+            "--ca-cert",
+            &ca,
+            &testdata("datapoints.ndjson"),
+        ],
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -30,12 +44,24 @@ async fn tls_with_a_private_ca() {
     let endpoint = format!("https://127.0.0.1:{}", receiver.addr.port());
     let mut cmd = command(
         dir.path(),
-        &["replay", "--summary", "json", "--tls-server-name", "localhost", &testdata("datapoints.ndjson")],
+        &[
+            "replay",
+            "--summary",
+            "json",
+            "--tls-server-name",
+            "localhost",
+            &testdata("datapoints.ndjson"),
+        ],
     );
     cmd.env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", &endpoint)
         .env("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca);
     let out = cmd.output().await.unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(receiver.accepted_points(), 2 * 602);
 }
 
@@ -59,8 +85,20 @@ async fn mutual_tls_needs_a_client_certificate() {
 
     let run = run_in(
         dir.path(),
-        &["replay", "--summary", "json", "-e", &endpoint, "--ca-cert", &ca, "--client-cert", &client_cert,
-          "--client-key", &client_key, &testdata("datapoints.ndjson")],
+        &[
+            "replay",
+            "--summary",
+            "json",
+            "-e",
+            &endpoint,
+            "--ca-cert",
+            &ca,
+            "--client-cert",
+            &client_cert,
+            "--client-key",
+            &client_key,
+            &testdata("datapoints.ndjson"),
+        ],
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -68,11 +106,26 @@ async fn mutual_tls_needs_a_client_certificate() {
 
     let run = run_in(
         dir.path(),
-        &["replay", "--summary", "json", "-e", &endpoint, "--ca-cert", &ca, "--retry-max-elapsed", "1s",
-          "--retry-initial-backoff", "50ms", &testdata("datapoints.ndjson")],
+        &[
+            "replay",
+            "--summary",
+            "json",
+            "-e",
+            &endpoint,
+            "--ca-cert",
+            &ca,
+            "--retry-max-elapsed",
+            "1s",
+            "--retry-initial-backoff",
+            "50ms",
+            &testdata("datapoints.ndjson"),
+        ],
     )
     .await;
-    assert_ne!(run.code, 0, "a client without a certificate must be refused");
+    assert_ne!(
+        run.code, 0,
+        "a client without a certificate must be refused"
+    );
     assert_eq!(receiver.accepted_points(), 602);
     run.assert_balanced();
 }
@@ -83,17 +136,35 @@ async fn a_wrong_ca_fails_fast_with_exit_69_and_says_why() {
     let pki = Pki::new("real CA");
     let other = Pki::new("some other CA");
     let (cert, key) = pki.leaf(&["localhost"], false);
-    let receiver = Receiver::start_tls(ServerTls { cert, key, client_ca: None }).await;
+    let receiver = Receiver::start_tls(ServerTls {
+        cert,
+        key,
+        client_ca: None,
+    })
+    .await;
     let wrong_ca = write(dir.path(), "wrong.pem", &other.ca_pem);
     let endpoint = format!("https://localhost:{}", receiver.addr.port());
     let started = Instant::now();
     let run = run_in(
         dir.path(),
-        &["replay", "--summary", "text", "-e", &endpoint, "--ca-cert", &wrong_ca, &testdata("host-legacy.ndjson")],
+        &[
+            "replay",
+            "--summary",
+            "text",
+            "-e",
+            &endpoint,
+            "--ca-cert",
+            &wrong_ca,
+            &testdata("host-legacy.ndjson"),
+        ],
     )
     .await;
     // The default retry budget is 60s: a certificate error must not wait for it.
-    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(run.code, 69, "{}", run.stderr);
     assert!(run.stderr.contains("certificate"), "{}", run.stderr);
     assert!(run.stderr.contains("--ca-cert"), "{}", run.stderr);
