@@ -527,21 +527,11 @@ pub fn resource_metrics_to_payload(
     let mut meta = Meta::default();
     let resource_attributes = rm.resource.as_ref().map(|r| r.attributes.as_slice());
     for attribute in resource_attributes.unwrap_or_default() {
-        let value = any_value_to_string(attribute.value.as_ref());
-        let known = RESOURCE_ATTRIBUTES
-            .iter()
-            .chain(FULL_EXTRA_ATTRIBUTES)
-            .find(|(key, _, _)| *key == attribute.key);
-        match known {
-            Some((_, _, field)) => *field(&mut meta) = value,
-            None => {
-                let key = attribute
-                    .key
-                    .strip_prefix(TAG_PREFIX)
-                    .unwrap_or(&attribute.key);
-                meta.labels.insert(key.to_owned(), value);
-            }
-        }
+        set_resource_attribute(
+            &mut meta,
+            &attribute.key,
+            any_value_to_string(attribute.value.as_ref()),
+        );
     }
     let mut metrics = Vec::new();
     for sm in &rm.scope_metrics {
@@ -563,6 +553,22 @@ pub fn resource_metrics_to_payload(
         metrics,
         meta: (meta != Meta::default()).then_some(meta),
         timestamp: packaged_at,
+    }
+}
+
+/// Sets the meta field an OTLP resource attribute maps to; `tag.<k>` and keys the table does
+/// not know go into `labels` (and come back out as `tag.<k>`).
+pub fn set_resource_attribute(meta: &mut Meta, key: &str, value: String) {
+    let known = RESOURCE_ATTRIBUTES
+        .iter()
+        .chain(FULL_EXTRA_ATTRIBUTES)
+        .find(|(k, _, _)| *k == key);
+    match known {
+        Some((_, _, field)) => *field(meta) = value,
+        None => {
+            let key = key.strip_prefix(TAG_PREFIX).unwrap_or(key);
+            meta.labels.insert(key.to_owned(), value);
+        }
     }
 }
 

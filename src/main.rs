@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use metricsender::cli::{Cli, ColorChoice};
-use metricsender::exit::ExitCode;
+use metricsender::exit::{ExitCode, UsageError};
 use metricsender::source::files::OpenError;
 
 fn main() -> std::process::ExitCode {
@@ -34,6 +34,8 @@ fn main() -> std::process::ExitCode {
             eprintln!("Error: {report:?}");
             if report.downcast_ref::<OpenError>().is_some() {
                 ExitCode::NoInput.into()
+            } else if report.downcast_ref::<UsageError>().is_some() {
+                ExitCode::Usage.into()
             } else {
                 ExitCode::Failure.into()
             }

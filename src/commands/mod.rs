@@ -17,8 +17,9 @@ use crate::cli::{self, DeliveryArgs, ProgressMode, ReportArgs, SummaryFormat, Ta
 use crate::convert::Mapping;
 use crate::core::connection::{Compression, TargetConfig, TlsConfig};
 use crate::core::retry::RetryPolicy;
-use crate::core::{Control, CoreConfig, FailedOut, Report};
+use crate::core::{self, Control, CoreConfig, FailedOut, Report, Source};
 use crate::exit::ExitCode;
+use crate::sink::{FileSink, NullSink, OtlpSink, OutputFormat};
 
 const DEFAULT_ENDPOINT: &str = "http://localhost:4317";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -255,6 +256,42 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// Runs `source` through the core into the sink the delivery options ask for: nowhere
+/// (`dry_run`), a file (`--output`), or the OTLP endpoint.
+pub async fn deliver<Src: Source>(
+    source: Src,
+    delivery: &DeliveryArgs,
+    target: &TargetArgs,
+    dry_run: bool,
+    config: CoreConfig,
+    control: Arc<Control>,
+) -> Result<Report> {
+    let mut report = if dry_run {
+        core::run(source, Arc::new(NullSink), config, control).await
+    } else if let Some(path) = &delivery.output {
+        let sink = FileSink::new(
+            open_output(path)?,
+            path.display().to_string(),
+            OutputFormat::GoSight,
+            control.clone(),
+        );
+        let sink = if path.as_os_str() == "-" {
+            sink
+        } else {
+            sink.watching(path)
+        };
+        core::run(source, Arc::new(sink), config, control).await
+    } else {
+        let target = target_config(target, &process_env)?;
+        tracing::debug!(?target, "sending");
+        let sink = OtlpSink::new(&target)?;
+        return Ok(core::run(source, Arc::new(sink), config, control).await);
+    };
+    // Latency of a file write or of nothing at all is not an export latency.
+    report.latency = None;
+    Ok(report)
 }
 
 /// Prints the summary and picks the exit code.

@@ -1,12 +1,175 @@
-//! `metricsender send`.
+//! `metricsender send`: ad-hoc metrics from flags, payloads from `--json`/`--file`, or a
+//! synthetic load, through the core to an OTLP endpoint (or a file with `--output`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use color_eyre::eyre::Result;
+use serde_json::json;
 
-use crate::cli::SendArgs;
-use crate::exit::ExitCode;
+use super::{deliver, handle_signals, OnSignal};
+use crate::cli::{MetricType, SendArgs};
+use crate::convert;
+use crate::core::{Control, LineFormat, Report};
+use crate::exit::{ExitCode, UsageError};
+use crate::gotime::GoTime;
+use crate::model::{Meta, Metric, MetricPayload, StatisticValues};
+use crate::source::files::{open_all, FileSource, Input};
+use crate::source::generator::{GeneratorSource, PayloadsSource};
 
 /// Runs `send`.
-pub async fn run(_args: SendArgs) -> Result<ExitCode> {
-    eprintln!("metricsender send: not available yet in this version");
-    Ok(ExitCode::Failure)
+pub async fn run(args: SendArgs) -> Result<ExitCode> {
+    let config = super::core_config(&args.delivery, &args.report);
+    let control = Control::new();
+    handle_signals(control.clone(), OnSignal::Interrupt);
+    let synthetic = args.count.is_some() || args.duration.is_some() || args.rate.is_some();
+    let mut report = if !args.metrics.is_empty() {
+        if synthetic {
+            return Err(UsageError::new(
+                "--metric sends one payload: leave out --count, --duration and --rate, or --metric",
+            )
+            .into());
+        }
+        let payload = adhoc_payload(&args, GoTime::now())?;
+        deliver(
+            PayloadsSource(vec![payload]),
+            &args.delivery,
+            &args.target,
+            false,
+            config,
+            control,
+        )
+        .await?
+    } else if let Some(json) = &args.json {
+        let input = Input::from_reader(
+            Arc::from("--json"),
+            Box::new(std::io::Cursor::new(json.clone().into_bytes())),
+        )?;
+        let source = FileSource {
+            inputs: vec![input],
+            format: LineFormat::GoSight,
+            max_line_bytes: usize::MAX,
+        };
+        deliver(source, &args.delivery, &args.target, false, config, control).await?
+    } else if let Some(file) = &args.file {
+        let source = FileSource {
+            inputs: open_all(std::slice::from_ref(file))?,
+            format: LineFormat::GoSight,
+            max_line_bytes: usize::MAX,
+        };
+        deliver(source, &args.delivery, &args.target, false, config, control).await?
+    } else if synthetic {
+        let source = GeneratorSource {
+            count: args.count,
+            duration: args.duration,
+            rate: args.rate,
+            metrics_per_payload: args.metrics_per_payload,
+            hosts: args.hosts,
+        };
+        if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+            return Err(
+                UsageError::new("--rate must be a positive number of payloads per second").into(),
+            );
+        }
+        deliver(source, &args.delivery, &args.target, false, config, control).await?
+    } else {
+        return Err(UsageError::new(
+            "nothing to send: give --metric NAME=VALUE, --json, --file, or a synthetic load with --count/--duration",
+        )
+        .into());
+    };
+    add_send_figures(&mut report, args.rate);
+    Ok(super::finish(&report, args.report.summary))
+}
+
+/// `achieved_rate` and `latency_ms`, what someone smoke-testing an endpoint wants to see.
+fn add_send_figures(report: &mut Report, asked_rate: Option<f64>) {
+    let secs = report.elapsed.as_secs_f64();
+    let achieved = if secs > 0.0 {
+        report.payloads_sent as f64 / secs
+    } else {
+        0.0
+    };
+    report
+        .extra
+        .push(("achieved_rate", json!((achieved * 100.0).round() / 100.0)));
+    if let Some(rate) = asked_rate {
+        report.extra.push(("target_rate", json!(rate)));
+    }
+    let latency = report.latency.map_or(
+        json!(null),
+        |l| json!({"p50": l.p50, "p90": l.p90, "p99": l.p99, "max": l.max}),
+    );
+    report.extra.push(("latency_ms", latency));
+}
+
+/// The one payload `--metric` flags describe.
+pub fn adhoc_payload(args: &SendArgs, now: GoTime) -> Result<MetricPayload, UsageError> {
+    let dimensions: BTreeMap<String, String> = args.attrs.iter().cloned().collect();
+    let metrics = args
+        .metrics
+        .iter()
+        .map(|(name, text)| {
+            let value: f64 = text
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .ok_or_else(|| {
+                    UsageError::new(format!(
+                        "--metric {name}={text}: {text:?} is not a finite number"
+                    ))
+                })?;
+            Ok(Metric {
+                namespace: args.namespace.clone(),
+                subnamespace: args.subnamespace.clone().unwrap_or_default(),
+                name: name.clone(),
+                unit: args.unit.clone().unwrap_or_default(),
+                kind: match args.metric_type {
+                    MetricType::Gauge => "gauge",
+                    MetricType::Counter => "counter",
+                    MetricType::Histogram => "histogram",
+                }
+                .to_owned(),
+                timestamp: now,
+                value,
+                stats: (args.metric_type == MetricType::Histogram).then_some(StatisticValues {
+                    min: value,
+                    max: value,
+                    count: 1,
+                    sum: value,
+                }),
+                dimensions: dimensions.clone(),
+                ..Default::default()
+            })
+        })
+        .collect::<Result<Vec<_>, UsageError>>()?;
+    let mut meta = Meta {
+        hostname: local_hostname(),
+        agent_id: "metricsender".to_owned(),
+        agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+        ..Default::default()
+    };
+    for (key, value) in &args.resources {
+        convert::set_resource_attribute(&mut meta, key, value.clone());
+    }
+    Ok(MetricPayload {
+        agent_id: meta.agent_id.clone(),
+        host_id: meta.host_id.clone(),
+        hostname: meta.hostname.clone(),
+        endpoint_id: meta.endpoint_id.clone(),
+        metrics,
+        meta: Some(meta),
+        timestamp: now,
+    })
+}
+
+fn local_hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }

@@ -50,9 +50,15 @@ impl MetricsService for Receiver {
             ));
         }
         let (ack, outcome) = oneshot::channel();
+        let request = request.into_inner();
+        self.feed
+            .control()
+            .stats
+            .bytes_read
+            .fetch_add(prost::Message::encoded_len(&request) as u64, SeqCst);
         let unit = Unit {
             origin: None,
-            body: Body::Otlp(request.into_inner()),
+            body: Body::Otlp(request),
             ack: Some(ack),
         };
         if !self.feed.send(unit).await {

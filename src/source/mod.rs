@@ -2,4 +2,5 @@
 //! generator (`send`), an OTLP/gRPC listener (`dump`).
 
 pub mod files;
+pub mod generator;
 pub mod listener;

@@ -6,5 +6,6 @@ mod cli;
 mod dump;
 mod golden;
 mod replay;
+mod send;
 mod support;
 mod tls;
