@@ -27,130 +27,64 @@ pub enum Mapping {
     Full,
 }
 
-type MetaField = fn(&Meta) -> &str;
 type MetaFieldMut = fn(&mut Meta) -> &mut String;
 
 /// Resource attribute ← meta field, in the order the agent emits them.
-const RESOURCE_ATTRIBUTES: &[(&str, MetaField, MetaFieldMut)] = &[
-    ("host.id", |m| &m.host_id, |m| &mut m.host_id),
-    ("host.name", |m| &m.hostname, |m| &mut m.hostname),
-    ("agent.id", |m| &m.agent_id, |m| &mut m.agent_id),
-    ("resource.id", |m| &m.resource_id, |m| &mut m.resource_id),
-    ("resource.kind", |m| &m.kind, |m| &mut m.kind),
-    (
-        "agent.version",
-        |m| &m.agent_version,
-        |m| &mut m.agent_version,
-    ),
-    ("endpoint.id", |m| &m.endpoint_id, |m| &mut m.endpoint_id),
-    ("os.type", |m| &m.os, |m| &mut m.os),
-    ("os.version", |m| &m.os_version, |m| &mut m.os_version),
-    ("platform", |m| &m.platform, |m| &mut m.platform),
-    (
-        "platform.family",
-        |m| &m.platform_family,
-        |m| &mut m.platform_family,
-    ),
-    (
-        "platform.version",
-        |m| &m.platform_version,
-        |m| &mut m.platform_version,
-    ),
-    ("arch", |m| &m.architecture, |m| &mut m.architecture),
-    (
-        "kernel.version",
-        |m| &m.kernel_version,
-        |m| &mut m.kernel_version,
-    ),
-    (
-        "kernel.architecture",
-        |m| &m.kernel_architecture,
-        |m| &mut m.kernel_architecture,
-    ),
-    (
-        "cloud.provider",
-        |m| &m.cloud_provider,
-        |m| &mut m.cloud_provider,
-    ),
-    ("cloud.region", |m| &m.region, |m| &mut m.region),
-    (
-        "cloud.zone",
-        |m| &m.availability_zone,
-        |m| &mut m.availability_zone,
-    ),
-    ("cloud.account.id", |m| &m.account_id, |m| &mut m.account_id),
-    ("cloud.project.id", |m| &m.project_id, |m| &mut m.project_id),
-    (
-        "cloud.instance.id",
-        |m| &m.instance_id,
-        |m| &mut m.instance_id,
-    ),
-    (
-        "cloud.instance.type",
-        |m| &m.instance_type,
-        |m| &mut m.instance_type,
-    ),
-    (
-        "cloud.resource.group",
-        |m| &m.resource_group,
-        |m| &mut m.resource_group,
-    ),
-    ("cloud.vpc.id", |m| &m.vpc_id, |m| &mut m.vpc_id),
-    ("cloud.subnet.id", |m| &m.subnet_id, |m| &mut m.subnet_id),
-    ("cloud.image.id", |m| &m.image_id, |m| &mut m.image_id),
-    ("cloud.service.id", |m| &m.service_id, |m| &mut m.service_id),
-    ("container.id", |m| &m.container_id, |m| &mut m.container_id),
-    (
-        "container.name",
-        |m| &m.container_name,
-        |m| &mut m.container_name,
-    ),
-    ("container.image.id", Meta::container_image_id, |m| {
-        &mut m.container_image_id
-    }),
-    ("container.image.name", Meta::container_image_name, |m| {
-        &mut m.container_image_name
-    }),
-    ("k8s.pod.name", |m| &m.pod_name, |m| &mut m.pod_name),
-    ("k8s.namespace.name", |m| &m.namespace, |m| &mut m.namespace),
-    (
-        "k8s.cluster.name",
-        |m| &m.cluster_name,
-        |m| &mut m.cluster_name,
-    ),
-    ("k8s.node.name", |m| &m.node_name, |m| &mut m.node_name),
-    ("application", |m| &m.application, |m| &mut m.application),
-    ("service.name", |m| &m.service, |m| &mut m.service),
-    ("service.version", |m| &m.version, |m| &mut m.version),
-    ("environment", |m| &m.environment, |m| &mut m.environment),
-    (
-        "deployment.id",
-        |m| &m.deployment_id,
-        |m| &mut m.deployment_id,
-    ),
-    ("host.ip", |m| &m.ip_address, |m| &mut m.ip_address),
-    ("host.public_ip", |m| &m.public_ip, |m| &mut m.public_ip),
-    ("host.private_ip", |m| &m.private_ip, |m| &mut m.private_ip),
-    ("host.mac", |m| &m.mac_address, |m| &mut m.mac_address),
-    (
-        "network.interface",
-        |m| &m.network_interface,
-        |m| &mut m.network_interface,
-    ),
+const RESOURCE_ATTRIBUTES: &[(&str, MetaFieldMut)] = &[
+    ("host.id", |m| &mut m.host_id),
+    ("host.name", |m| &mut m.hostname),
+    ("agent.id", |m| &mut m.agent_id),
+    ("resource.id", |m| &mut m.resource_id),
+    ("resource.kind", |m| &mut m.kind),
+    ("agent.version", |m| &mut m.agent_version),
+    ("endpoint.id", |m| &mut m.endpoint_id),
+    ("os.type", |m| &mut m.os),
+    ("os.version", |m| &mut m.os_version),
+    ("platform", |m| &mut m.platform),
+    ("platform.family", |m| &mut m.platform_family),
+    ("platform.version", |m| &mut m.platform_version),
+    ("arch", |m| &mut m.architecture),
+    ("kernel.version", |m| &mut m.kernel_version),
+    ("kernel.architecture", |m| &mut m.kernel_architecture),
+    ("cloud.provider", |m| &mut m.cloud_provider),
+    ("cloud.region", |m| &mut m.region),
+    ("cloud.zone", |m| &mut m.availability_zone),
+    ("cloud.account.id", |m| &mut m.account_id),
+    ("cloud.project.id", |m| &mut m.project_id),
+    ("cloud.instance.id", |m| &mut m.instance_id),
+    ("cloud.instance.type", |m| &mut m.instance_type),
+    ("cloud.resource.group", |m| &mut m.resource_group),
+    ("cloud.vpc.id", |m| &mut m.vpc_id),
+    ("cloud.subnet.id", |m| &mut m.subnet_id),
+    ("cloud.image.id", |m| &mut m.image_id),
+    ("cloud.service.id", |m| &mut m.service_id),
+    ("container.id", |m| &mut m.container_id),
+    ("container.name", |m| &mut m.container_name),
+    // The newer spellings; the older ones are folded into them before this table is read.
+    ("container.image.id", |m| &mut m.container_image_id),
+    ("container.image.name", |m| &mut m.container_image_name),
+    ("k8s.pod.name", |m| &mut m.pod_name),
+    ("k8s.namespace.name", |m| &mut m.namespace),
+    ("k8s.cluster.name", |m| &mut m.cluster_name),
+    ("k8s.node.name", |m| &mut m.node_name),
+    ("application", |m| &mut m.application),
+    ("service.name", |m| &mut m.service),
+    ("service.version", |m| &mut m.version),
+    ("environment", |m| &mut m.environment),
+    ("deployment.id", |m| &mut m.deployment_id),
+    ("host.ip", |m| &mut m.ip_address),
+    ("host.public_ip", |m| &mut m.public_ip),
+    ("host.private_ip", |m| &mut m.private_ip),
+    ("host.mac", |m| &mut m.mac_address),
+    ("network.interface", |m| &mut m.network_interface),
 ];
 
 /// Added by `--mapping full`, after the agent's table and before labels.
-const FULL_EXTRA_ATTRIBUTES: &[(&str, MetaField, MetaFieldMut)] = &[
-    (
-        "host.virtualization.system",
-        |m| &m.virtualization_system,
-        |m| &mut m.virtualization_system,
-    ),
-    (
-        "host.virtualization.role",
-        |m| &m.virtualization_role,
-        |m| &mut m.virtualization_role,
-    ),
+const FULL_EXTRA_ATTRIBUTES: &[(&str, MetaFieldMut)] = &[
+    ("host.virtualization.system", |m| {
+        &mut m.virtualization_system
+    }),
+    ("host.virtualization.role", |m| &mut m.virtualization_role),
 ];
 
 const TAG_PREFIX: &str = "tag.";
@@ -162,49 +96,48 @@ pub struct ConvertNotes {
     pub clamped_timestamps: u64,
 }
 
-/// Converts one payload into one `ResourceMetrics`.
+/// Converts one payload into one `ResourceMetrics`, moving its strings rather than copying
+/// them (the hot path of a replay).
+pub fn payload_into_resource_metrics(
+    mut payload: MetricPayload,
+    mapping: Mapping,
+    notes: &mut ConvertNotes,
+) -> ResourceMetrics {
+    let attributes = resource_attributes(&mut payload, mapping);
+    let mut times = Times {
+        payload: payload.timestamp,
+        notes,
+    };
+    let mut scopes = Scopes::default();
+    for m in payload.metrics {
+        let scope = scopes.index_of(&m.namespace, &m.subnamespace);
+        if let Some(otlp_metric) = convert_metric(m, mapping, &mut times) {
+            scopes.list[scope].metrics.push(otlp_metric);
+        }
+    }
+    ResourceMetrics {
+        resource: Some(Resource {
+            attributes,
+            dropped_attributes_count: 0,
+            entity_refs: Vec::new(),
+        }),
+        // A scope whose metrics all had no data points is left out with them.
+        scope_metrics: scopes
+            .list
+            .into_iter()
+            .filter(|s| !s.metrics.is_empty())
+            .collect(),
+        schema_url: String::new(),
+    }
+}
+
+/// Converts one payload into one `ResourceMetrics`, leaving the payload as it is.
 pub fn payload_to_resource_metrics(
     payload: &MetricPayload,
     mapping: Mapping,
     notes: &mut ConvertNotes,
 ) -> ResourceMetrics {
-    let mut scopes: Vec<ScopeMetrics> = Vec::new();
-    let mut scope_index: HashMap<String, usize> = HashMap::new();
-    let mut times = Times {
-        payload: payload.timestamp,
-        notes,
-    };
-    for m in &payload.metrics {
-        let Some(otlp_metric) = convert_metric(m, mapping, &mut times) else {
-            continue;
-        };
-        let scope = scope_name(&m.namespace, &m.subnamespace);
-        let index = match scope_index.get(&scope) {
-            Some(&i) => i,
-            None => {
-                scopes.push(ScopeMetrics {
-                    scope: Some(InstrumentationScope {
-                        name: scope.clone(),
-                        ..Default::default()
-                    }),
-                    metrics: Vec::new(),
-                    schema_url: String::new(),
-                });
-                scope_index.insert(scope, scopes.len() - 1);
-                scopes.len() - 1
-            }
-        };
-        scopes[index].metrics.push(otlp_metric);
-    }
-    ResourceMetrics {
-        resource: Some(Resource {
-            attributes: resource_attributes(payload, mapping),
-            dropped_attributes_count: 0,
-            entity_refs: Vec::new(),
-        }),
-        scope_metrics: scopes,
-        schema_url: String::new(),
-    }
+    payload_into_resource_metrics(payload.clone(), mapping, notes)
 }
 
 /// Converts payloads into one Export request, a `ResourceMetrics` each.
@@ -221,6 +154,58 @@ pub fn payloads_to_request<'a>(
     }
 }
 
+/// Scopes in order of first appearance, found without building their names on every metric.
+#[derive(Default)]
+struct Scopes {
+    list: Vec<ScopeMetrics>,
+    /// (namespace, subnamespace) of each entry of `list`.
+    keys: Vec<(String, String)>,
+    /// Where each key is, once there are too many scopes to search one by one.
+    index: HashMap<(String, String), usize>,
+}
+
+impl Scopes {
+    const LINEAR_SEARCH_MAX: usize = 16;
+
+    fn index_of(&mut self, namespace: &str, subnamespace: &str) -> usize {
+        // Metrics of one scope usually come together: check the last one first.
+        if let Some((ns, sub)) = self.keys.last() {
+            if ns == namespace && sub == subnamespace {
+                return self.keys.len() - 1;
+            }
+        }
+        let found = if self.keys.len() <= Self::LINEAR_SEARCH_MAX {
+            self.keys
+                .iter()
+                .position(|(ns, sub)| ns == namespace && sub == subnamespace)
+        } else {
+            self.index
+                .get(&(namespace.to_owned(), subnamespace.to_owned()))
+                .copied()
+        };
+        if let Some(i) = found {
+            return i;
+        }
+        let key = (namespace.to_owned(), subnamespace.to_owned());
+        self.list.push(ScopeMetrics {
+            scope: Some(InstrumentationScope {
+                name: scope_name(namespace, subnamespace),
+                ..Default::default()
+            }),
+            metrics: Vec::new(),
+            schema_url: String::new(),
+        });
+        if self.keys.len() == Self::LINEAR_SEARCH_MAX {
+            self.index = self.keys.iter().cloned().zip(0..).collect();
+        }
+        if self.keys.len() >= Self::LINEAR_SEARCH_MAX {
+            self.index.insert(key.clone(), self.keys.len());
+        }
+        self.keys.push(key);
+        self.keys.len() - 1
+    }
+}
+
 /// `namespace`, plus `.subnamespace` when that is non-empty (so `""` + `"sub"` gives `".sub"`,
 /// as the agent does).
 pub fn scope_name(namespace: &str, subnamespace: &str) -> String {
@@ -231,22 +216,29 @@ pub fn scope_name(namespace: &str, subnamespace: &str) -> String {
     }
 }
 
-fn resource_attributes(payload: &MetricPayload, mapping: Mapping) -> Vec<KeyValue> {
-    let empty = Meta::default();
-    let meta = payload.meta.as_ref().unwrap_or(&empty);
+/// Takes the resource attributes out of the payload's meta (and ids).
+fn resource_attributes(payload: &mut MetricPayload, mapping: Mapping) -> Vec<KeyValue> {
+    let mut meta = payload.meta.take().unwrap_or_default();
+    // The newer spelling wins when both are set; the table reads the newer field.
+    if meta.container_image_id.is_empty() {
+        meta.container_image_id = std::mem::take(&mut meta.contianer_image_id);
+    }
+    if meta.container_image_name.is_empty() {
+        meta.container_image_name = std::mem::take(&mut meta.image_name);
+    }
     let mut attributes = Vec::with_capacity(RESOURCE_ATTRIBUTES.len() + meta.labels.len());
     let extra = match mapping {
         Mapping::Agent => &[][..],
         Mapping::Full => FULL_EXTRA_ATTRIBUTES,
     };
-    for (key, field, _) in RESOURCE_ATTRIBUTES.iter().chain(extra) {
-        let mut value = field(meta);
+    for (key, field) in RESOURCE_ATTRIBUTES.iter().chain(extra) {
+        let mut value = std::mem::take(field(&mut meta));
         if value.is_empty() {
             value = match *key {
-                "host.id" => &payload.host_id,
-                "host.name" => &payload.hostname,
-                "agent.id" => &payload.agent_id,
-                "endpoint.id" => &payload.endpoint_id,
+                "host.id" => std::mem::take(&mut payload.host_id),
+                "host.name" => std::mem::take(&mut payload.hostname),
+                "agent.id" => std::mem::take(&mut payload.agent_id),
+                "endpoint.id" => std::mem::take(&mut payload.endpoint_id),
                 _ => value,
             };
         }
@@ -254,27 +246,29 @@ fn resource_attributes(payload: &MetricPayload, mapping: Mapping) -> Vec<KeyValu
             attributes.push(kv(*key, value));
         }
     }
-    attributes
-        .extend(non_empty(&meta.labels).map(|(k, v)| kv(format!("{TAG_PREFIX}{k}"), v.as_str())));
-    if mapping == Mapping::Full {
-        attributes.extend(
-            non_empty(&meta.tags)
-                .filter(|(k, _)| !meta.labels.contains_key(*k))
-                .map(|(k, v)| kv(format!("{TAG_PREFIX}{k}"), v.as_str())),
-        );
-    }
+    let labels = std::mem::take(&mut meta.labels);
+    let tags: Vec<_> = match mapping {
+        Mapping::Agent => Vec::new(),
+        Mapping::Full => non_empty(std::mem::take(&mut meta.tags))
+            .filter(|(k, _)| !labels.contains_key(k))
+            .collect(),
+    };
+    attributes.extend(
+        non_empty(labels)
+            .chain(tags)
+            .map(|(k, v)| kv(format!("{TAG_PREFIX}{k}"), v)),
+    );
     attributes
 }
 
 /// Entries with a non-empty key and value, in key order.
-fn non_empty(map: &StringMap) -> impl Iterator<Item = (&String, &String)> {
-    map.iter().filter(|(k, v)| !k.is_empty() && !v.is_empty())
+fn non_empty(map: StringMap) -> impl Iterator<Item = (String, String)> {
+    map.into_iter()
+        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
 }
 
-fn attributes(map: &StringMap) -> Vec<KeyValue> {
-    non_empty(map)
-        .map(|(k, v)| kv(k.as_str(), v.as_str()))
-        .collect()
+fn attributes(map: StringMap) -> Vec<KeyValue> {
+    non_empty(map).map(|(k, v)| kv(k, v)).collect()
 }
 
 struct Times<'a> {
@@ -311,27 +305,48 @@ impl Times<'_> {
     }
 }
 
-fn convert_metric(m: &model::Metric, mapping: Mapping, times: &mut Times) -> Option<otlp::Metric> {
-    let data = match &m.data_points {
-        None => Some(agent_shape_data(m, mapping, times)),
-        Some(points) if points.is_empty() => None,
-        Some(points) => Some(data_point_shape_data(m, points, times)),
-    }?;
+fn convert_metric(m: model::Metric, mapping: Mapping, times: &mut Times) -> Option<otlp::Metric> {
+    let model::Metric {
+        name,
+        description,
+        unit,
+        kind,
+        aggregation_temporality,
+        timestamp,
+        value,
+        stats,
+        dimensions,
+        data_points,
+        ..
+    } = m;
+    let data = match data_points {
+        None => agent_shape_data(&kind, timestamp, value, stats, dimensions, mapping, times),
+        Some(points) if points.is_empty() => return None,
+        Some(points) => data_point_shape_data(&kind, &aggregation_temporality, points, times),
+    };
     Some(otlp::Metric {
-        name: m.name.clone(),
-        description: m.description.clone(),
-        unit: m.unit.clone(),
+        name,
+        description,
+        unit,
         data: Some(data),
         metadata: Vec::new(),
     })
 }
 
-fn agent_shape_data(m: &model::Metric, mapping: Mapping, times: &mut Times) -> metric::Data {
-    let time_unix_nano = times.point(m.timestamp);
-    if let Some(stats) = m.stats.filter(|s| s.count > 0) {
+fn agent_shape_data(
+    kind: &str,
+    timestamp: GoTime,
+    value: f64,
+    stats: Option<StatisticValues>,
+    dimensions: StringMap,
+    mapping: Mapping,
+    times: &mut Times,
+) -> metric::Data {
+    let time_unix_nano = times.point(timestamp);
+    if let Some(stats) = stats.filter(|s| s.count > 0) {
         return metric::Data::Histogram(Histogram {
             data_points: vec![HistogramDataPoint {
-                attributes: attributes(&m.dimensions),
+                attributes: attributes(dimensions),
                 time_unix_nano,
                 count: stats.count as u64,
                 sum: Some(stats.sum),
@@ -343,12 +358,12 @@ fn agent_shape_data(m: &model::Metric, mapping: Mapping, times: &mut Times) -> m
         });
     }
     let point = NumberDataPoint {
-        attributes: attributes(&m.dimensions),
+        attributes: attributes(dimensions),
         time_unix_nano,
-        value: Some(number_data_point::Value::AsDouble(m.value)),
+        value: Some(number_data_point::Value::AsDouble(value)),
         ..Default::default()
     };
-    if mapping == Mapping::Full && m.kind.eq_ignore_ascii_case("counter") {
+    if mapping == Mapping::Full && kind.eq_ignore_ascii_case("counter") {
         metric::Data::Sum(Sum {
             data_points: vec![point],
             aggregation_temporality: AggregationTemporality::Cumulative as i32,
@@ -370,39 +385,39 @@ fn temporality(text: &str) -> i32 {
 }
 
 fn data_point_shape_data(
-    m: &model::Metric,
-    points: &[DataPoint],
+    kind: &str,
+    aggregation_temporality: &str,
+    points: Vec<DataPoint>,
     times: &mut Times,
 ) -> metric::Data {
-    let kind = m.kind.to_ascii_lowercase();
+    let kind = kind.to_ascii_lowercase();
     match kind.as_str() {
         "sum" | "counter" => metric::Data::Sum(Sum {
-            data_points: points.iter().map(|p| number_point(p, times)).collect(),
-            aggregation_temporality: temporality(&m.aggregation_temporality),
+            data_points: points.into_iter().map(|p| number_point(p, times)).collect(),
+            aggregation_temporality: temporality(aggregation_temporality),
             is_monotonic: kind == "counter",
         }),
         "histogram" => metric::Data::Histogram(Histogram {
             data_points: points
-                .iter()
+                .into_iter()
                 .map(|p| HistogramDataPoint {
-                    attributes: attributes(&p.attributes),
                     start_time_unix_nano: times.start(p.start_timestamp),
                     time_unix_nano: times.point(p.timestamp),
                     count: p.count,
                     sum: Some(p.sum),
-                    bucket_counts: p.bucket_counts.clone(),
-                    explicit_bounds: p.explicit_bounds.clone(),
-                    exemplars: exemplars(&p.exemplars, times),
+                    exemplars: exemplars(p.exemplars, times),
+                    attributes: attributes(p.attributes),
+                    bucket_counts: p.bucket_counts,
+                    explicit_bounds: p.explicit_bounds,
                     ..Default::default()
                 })
                 .collect(),
-            aggregation_temporality: temporality(&m.aggregation_temporality),
+            aggregation_temporality: temporality(aggregation_temporality),
         }),
         "summary" => metric::Data::Summary(Summary {
             data_points: points
-                .iter()
+                .into_iter()
                 .map(|p| SummaryDataPoint {
-                    attributes: attributes(&p.attributes),
                     start_time_unix_nano: times.start(p.start_timestamp),
                     time_unix_nano: times.point(p.timestamp),
                     count: p.count,
@@ -415,36 +430,37 @@ fn data_point_shape_data(
                             value: q.value,
                         })
                         .collect(),
+                    attributes: attributes(p.attributes),
                     flags: 0,
                 })
                 .collect(),
         }),
         // "gauge", and any type we do not know.
         _ => metric::Data::Gauge(Gauge {
-            data_points: points.iter().map(|p| number_point(p, times)).collect(),
+            data_points: points.into_iter().map(|p| number_point(p, times)).collect(),
         }),
     }
 }
 
-fn number_point(p: &DataPoint, times: &mut Times) -> NumberDataPoint {
+fn number_point(p: DataPoint, times: &mut Times) -> NumberDataPoint {
     NumberDataPoint {
-        attributes: attributes(&p.attributes),
         start_time_unix_nano: times.start(p.start_timestamp),
         time_unix_nano: times.point(p.timestamp),
         value: Some(number_data_point::Value::AsDouble(p.value)),
-        exemplars: exemplars(&p.exemplars, times),
+        exemplars: exemplars(p.exemplars, times),
+        attributes: attributes(p.attributes),
         flags: 0,
     }
 }
 
-fn exemplars(list: &[model::Exemplar], times: &mut Times) -> Vec<otlp::Exemplar> {
-    list.iter()
+fn exemplars(list: Vec<model::Exemplar>, times: &mut Times) -> Vec<otlp::Exemplar> {
+    list.into_iter()
         .map(|e| otlp::Exemplar {
-            filtered_attributes: attributes(&e.filtered_attributes),
             time_unix_nano: times.point(e.timestamp),
             value: Some(exemplar::Value::AsDouble(e.value)),
             span_id: hex_decode(&e.span_id).unwrap_or_default(),
             trace_id: hex_decode(&e.trace_id).unwrap_or_default(),
+            filtered_attributes: attributes(e.filtered_attributes),
         })
         .collect()
 }
@@ -562,9 +578,9 @@ pub fn set_resource_attribute(meta: &mut Meta, key: &str, value: String) {
     let known = RESOURCE_ATTRIBUTES
         .iter()
         .chain(FULL_EXTRA_ATTRIBUTES)
-        .find(|(k, _, _)| *k == key);
+        .find(|(k, _)| *k == key);
     match known {
-        Some((_, _, field)) => *field(meta) = value,
+        Some((_, field)) => *field(meta) = value,
         None => {
             let key = key.strip_prefix(TAG_PREFIX).unwrap_or(key);
             meta.labels.insert(key.to_owned(), value);

@@ -74,8 +74,9 @@ pub struct Metric {
     pub aggregation_temporality: String,
     #[serde(default, deserialize_with = "null_default")]
     pub resolution: i64,
+    /// Boxed: a `Meta` is large, and most metrics have none.
     #[serde(default)]
-    pub meta: Option<Meta>,
+    pub meta: Option<Box<Meta>>,
     // Agent shape.
     #[serde(default)]
     pub timestamp: GoTime,
@@ -328,7 +329,11 @@ pub struct PayloadError {
 
 /// Parses one NDJSON line (without its line ending) as a GoSight payload.
 pub fn parse_payload(line: &[u8]) -> Result<MetricPayload, PayloadError> {
-    match serde_json::from_slice(line) {
+    // Validating the whole line once is cheaper than serde_json checking string by string.
+    let Ok(text) = std::str::from_utf8(line) else {
+        return Err(explain_parse_error(line));
+    };
+    match serde_json::from_str(text) {
         Ok(payload) => Ok(payload),
         // The fast path has no field path; re-reading a bad line to find it costs nothing
         // on good input.

@@ -226,6 +226,7 @@ impl Generator {
             .map(|h| {
                 let hostname = format!("synthetic-{h:04}");
                 let host_id = format!("00000000-0000-4000-8000-{h:012x}");
+                // Every fact the agent's cloud and host collectors fill in, as on an EC2 VM.
                 let meta = Meta {
                     agent_id: format!("metricsender-{h:04}"),
                     agent_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -234,13 +235,48 @@ impl Generator {
                     endpoint_id: format!("host-{h:04}"),
                     kind: "host".to_owned(),
                     os: "linux".to_owned(),
+                    os_version: "22.04".to_owned(),
                     platform: "ubuntu".to_owned(),
                     platform_family: "debian".to_owned(),
                     platform_version: "22.04".to_owned(),
+                    kernel_architecture: "x86_64".to_owned(),
+                    virtualization_system: "kvm".to_owned(),
+                    virtualization_role: "guest".to_owned(),
                     architecture: "amd64".to_owned(),
-                    kernel_version: "6.5.0".to_owned(),
+                    kernel_version: "6.5.0-1017-aws".to_owned(),
+                    cloud_provider: "aws".to_owned(),
+                    region: "us-east-1".to_owned(),
+                    availability_zone: "us-east-1b".to_owned(),
+                    instance_id: format!("i-0{h:016x}"),
+                    instance_type: "m6i.large".to_owned(),
+                    account_id: "123456789012".to_owned(),
+                    image_id: "ami-0abcdef1234567890".to_owned(),
+                    vpc_id: "vpc-0a1b2c3d".to_owned(),
+                    subnet_id: "subnet-0a1b2c3d".to_owned(),
+                    application: "checkout".to_owned(),
+                    environment: "staging".to_owned(),
+                    service: "checkout-api".to_owned(),
+                    version: "2.14.1".to_owned(),
                     ip_address: format!("10.{}.{}.{}", (h >> 16) & 255, (h >> 8) & 255, h & 255),
-                    labels: [("generator".to_owned(), "metricsender".to_owned())].into(),
+                    private_ip: format!("10.{}.{}.{}", (h >> 16) & 255, (h >> 8) & 255, h & 255),
+                    mac_address: format!(
+                        "02:00:00:{:02x}:{:02x}:{:02x}",
+                        (h >> 16) & 255,
+                        (h >> 8) & 255,
+                        h & 255
+                    ),
+                    network_interface: "ens5".to_owned(),
+                    labels: [
+                        ("generator", "metricsender"),
+                        ("team", "payments"),
+                        ("cost_center", "cc-1042"),
+                        ("tier", "backend"),
+                        ("owner", "sre"),
+                        ("cluster", "staging-east"),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
                     ..Default::default()
                 };
                 (hostname, host_id, meta)
