@@ -12,6 +12,10 @@ use metricsender::model::parse_payload;
 use metricsender::otlp::ExportMetricsServiceRequest;
 use prost::Message;
 
+// The same allocator as the binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn lines(name: &str) -> Vec<Vec<u8>> {
     let path = format!("{}/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(path)

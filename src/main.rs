@@ -5,6 +5,11 @@ use metricsender::cli::{Cli, ColorChoice};
 use metricsender::exit::{ExitCode, UsageError};
 use metricsender::source::files::OpenError;
 
+// Parsing and converting allocate many small strings; mimalloc makes that markedly cheaper
+// than glibc's allocator (see the README's Performance section).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let color = match cli.color {

@@ -97,6 +97,8 @@ struct Template {
     /// The dimension that makes each instance a distinct series (`core`, `device`, …).
     dimension: &'static str,
     instance_prefix: &'static str,
+    /// A second, fixed dimension, as the agent's collectors add (`scope`, `fstype`, …).
+    extra: (&'static str, &'static str),
     /// Typical size of the value.
     scale: f64,
 }
@@ -110,6 +112,7 @@ const TEMPLATES: &[Template] = &[
         kind: "gauge",
         dimension: "core",
         instance_prefix: "core",
+        extra: ("scope", "per_core"),
         scale: 100.0,
     },
     Template {
@@ -119,6 +122,7 @@ const TEMPLATES: &[Template] = &[
         kind: "counter",
         dimension: "core",
         instance_prefix: "core",
+        extra: ("scope", "per_core"),
         scale: 1e5,
     },
     Template {
@@ -128,6 +132,7 @@ const TEMPLATES: &[Template] = &[
         kind: "counter",
         dimension: "core",
         instance_prefix: "core",
+        extra: ("scope", "per_core"),
         scale: 1e4,
     },
     Template {
@@ -137,6 +142,7 @@ const TEMPLATES: &[Template] = &[
         kind: "gauge",
         dimension: "type",
         instance_prefix: "physical",
+        extra: ("source", "vmstat"),
         scale: 100.0,
     },
     Template {
@@ -146,6 +152,7 @@ const TEMPLATES: &[Template] = &[
         kind: "gauge",
         dimension: "type",
         instance_prefix: "physical",
+        extra: ("source", "vmstat"),
         scale: 8e9,
     },
     Template {
@@ -155,6 +162,7 @@ const TEMPLATES: &[Template] = &[
         kind: "gauge",
         dimension: "mountpoint",
         instance_prefix: "/data",
+        extra: ("fstype", "ext4"),
         scale: 5e10,
     },
     Template {
@@ -164,6 +172,7 @@ const TEMPLATES: &[Template] = &[
         kind: "gauge",
         dimension: "mountpoint",
         instance_prefix: "/data",
+        extra: ("fstype", "ext4"),
         scale: 5e10,
     },
     Template {
@@ -173,6 +182,7 @@ const TEMPLATES: &[Template] = &[
         kind: "counter",
         dimension: "device",
         instance_prefix: "nvme",
+        extra: ("scheduler", "mq-deadline"),
         scale: 1e11,
     },
     Template {
@@ -182,6 +192,7 @@ const TEMPLATES: &[Template] = &[
         kind: "counter",
         dimension: "device",
         instance_prefix: "nvme",
+        extra: ("scheduler", "mq-deadline"),
         scale: 1e11,
     },
     Template {
@@ -191,6 +202,7 @@ const TEMPLATES: &[Template] = &[
         kind: "counter",
         dimension: "interface",
         instance_prefix: "eth",
+        extra: ("direction", "both"),
         scale: 1e12,
     },
     Template {
@@ -200,6 +212,7 @@ const TEMPLATES: &[Template] = &[
         kind: "counter",
         dimension: "interface",
         instance_prefix: "eth",
+        extra: ("direction", "both"),
         scale: 1e12,
     },
     Template {
@@ -209,6 +222,7 @@ const TEMPLATES: &[Template] = &[
         kind: "counter",
         dimension: "interface",
         instance_prefix: "eth",
+        extra: ("direction", "both"),
         scale: 10.0,
     },
 ];
@@ -301,6 +315,8 @@ impl Generator {
                     t.dimension.to_owned(),
                     format!("{}{instance}", t.instance_prefix),
                 );
+                dimensions.insert(t.extra.0.to_owned(), t.extra.1.to_owned());
+                dimensions.insert("host".to_owned(), hostname.clone());
                 let value = if t.kind == "counter" {
                     // Counters only grow: derived from the payload index so they stay monotonic.
                     t.scale
