@@ -63,7 +63,7 @@ gzip\t''
 zstd\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l timeout -d 'Deadline of one export call, e.g. 500ms, 10s' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s w -l workers -d 'Export calls in flight at once' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l queue -d 'Payloads buffered between the reader and the workers [default: 4 × workers]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l queue -d 'Payloads buffered between the reader and the workers [default: 4 × workers × batch]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l retry-max-elapsed -d 'Give up retrying a payload after this long' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l retry-initial-backoff -d 'First retry delay; it doubles (with jitter) up to 30s' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l failed-out -d 'Append failed payloads here, as lines `replay` reads [default: metricsender-failed-<unix-seconds>.ndjson, created on the first failure]' -r -F
@@ -101,7 +101,7 @@ gzip\t''
 zstd\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l timeout -d 'Deadline of one export call, e.g. 500ms, 10s' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s w -l workers -d 'Export calls in flight at once' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l queue -d 'Payloads buffered between the reader and the workers [default: 4 × workers]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l queue -d 'Payloads buffered between the reader and the workers [default: 4 × workers × batch]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l retry-max-elapsed -d 'Give up retrying a payload after this long' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l retry-initial-backoff -d 'First retry delay; it doubles (with jitter) up to 30s' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l failed-out -d 'Append failed payloads here, as lines `replay` reads [default: metricsender-failed-<unix-seconds>.ndjson, created on the first failure]' -r -F

@@ -176,7 +176,7 @@ pub struct DeliveryArgs {
     #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub workers: u16,
 
-    /// Payloads buffered between the reader and the workers [default: 4 × workers]
+    /// Payloads buffered between the reader and the workers [default: 4 × workers × batch]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub queue: Option<u32>,
 

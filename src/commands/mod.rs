@@ -177,7 +177,10 @@ pub fn core_config(delivery: &DeliveryArgs, report: &ReportArgs) -> CoreConfig {
     let workers = usize::from(delivery.workers);
     CoreConfig {
         workers,
-        queue: delivery.queue.map_or(4 * workers, |q| q as usize),
+        // Room for every worker to fill a batch, and some to spare.
+        queue: delivery
+            .queue
+            .map_or(4 * workers * delivery.batch as usize, |q| q as usize),
         retry: RetryPolicy {
             enabled: !delivery.no_retry,
             initial_backoff: delivery.retry_initial_backoff,
@@ -193,6 +196,7 @@ pub fn core_config(delivery: &DeliveryArgs, report: &ReportArgs) -> CoreConfig {
             .clone()
             .map_or(FailedOut::DefaultInCurrentDir, FailedOut::Path),
         strict: false,
+        batch: delivery.batch as usize,
         progress: progress_enabled(report.progress),
     }
 }

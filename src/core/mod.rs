@@ -8,13 +8,13 @@
 
 pub mod connection;
 mod dead_letter;
+mod pool;
 pub mod report;
 pub mod retry;
 pub mod split;
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,12 +24,12 @@ use tokio_util::sync::CancellationToken;
 use dead_letter::DeadLetters;
 pub use dead_letter::FailedOut;
 pub use report::{Ending, Rejected, Report, Stats};
-use retry::{Backoff, RetryPolicy, Verdict};
+use retry::RetryPolicy;
 
-use crate::convert::{self, ConvertNotes, Mapping};
+use crate::convert::Mapping;
 use crate::gotime::GoTime;
 use crate::model::{self, MetricPayload};
-use crate::otlp::{count_data_points, ExportMetricsServiceRequest};
+use crate::otlp::ExportMetricsServiceRequest;
 use crate::otlp_json;
 
 /// How the pipeline runs.
@@ -49,6 +49,8 @@ pub struct CoreConfig {
     pub failed_out: FailedOut,
     /// Stop at the first malformed line.
     pub strict: bool,
+    /// Payloads packed into one request at most.
+    pub batch: usize,
     /// Draw a progress line on stderr.
     pub progress: bool,
 }
@@ -63,6 +65,7 @@ impl Default for CoreConfig {
             max_request_bytes: 4 * 1024 * 1024,
             failed_out: FailedOut::DefaultInCurrentDir,
             strict: false,
+            batch: 1,
             progress: false,
         }
     }
@@ -137,10 +140,21 @@ pub struct Exported {
 
 /// Where requests go: an OTLP endpoint, a file, or nowhere (`--dry-run`).
 pub trait Sink: Send + Sync + 'static {
+    /// A request in the form this sink sends it, made once and reused by every retry.
+    type Prepared: Send + Sync;
+
+    /// Encodes a request for sending.
+    fn prepare(&self, request: &ExportMetricsServiceRequest) -> Self::Prepared;
+
+    /// The size of a prepared request on the wire, for sinks with a request size limit.
+    fn wire_size(&self, _prepared: &Self::Prepared) -> Option<usize> {
+        None
+    }
+
     /// Delivers one request. An error is classified by [`retry::classify`].
     fn export(
         &self,
-        request: ExportMetricsServiceRequest,
+        prepared: &Self::Prepared,
     ) -> impl Future<Output = Result<Exported, tonic::Status>> + Send;
 }
 
@@ -271,19 +285,17 @@ pub async fn run<Src: Source, S: Sink>(
     let dead_letters = Arc::new(DeadLetters::new(config.failed_out.clone()));
     let config = Arc::new(config);
 
-    let progress = report::Progress::new(config.progress);
+    let progress = Arc::new(report::Progress::new(config.progress));
     let ticker = {
         let control = control.clone();
-        let bar = Arc::new(progress);
-        let handle_bar = bar.clone();
-        let task = tokio::spawn(async move {
+        let progress = progress.clone();
+        tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(150));
             loop {
                 tick.tick().await;
-                bar.update(&control.stats, started);
+                progress.update(&control.stats, started);
             }
-        });
-        (task, handle_bar)
+        })
     };
 
     let feed = Feed {
@@ -295,22 +307,13 @@ pub async fn run<Src: Source, S: Sink>(
 
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..config.workers.max(1) {
-        let worker = Worker {
+        let worker = pool::Worker {
             sink: sink.clone(),
             config: config.clone(),
             control: control.clone(),
             dead_letters: dead_letters.clone(),
         };
-        let rx = rx.clone();
-        workers.spawn(async move {
-            loop {
-                let unit = rx.lock().await.recv().await;
-                match unit {
-                    Some(unit) => worker.settle(unit).await,
-                    None => break,
-                }
-            }
-        });
+        workers.spawn(worker.run(rx.clone()));
     }
     if let Err(e) = source_task.await {
         tracing::error!("the input reader stopped unexpectedly: {e}");
@@ -320,243 +323,11 @@ pub async fn run<Src: Source, S: Sink>(
             tracing::error!("a worker stopped unexpectedly: {e}");
         }
     }
-    ticker.0.abort();
-    ticker.1.finish();
+    ticker.abort();
+    progress.finish();
     control
         .stats
         .report(started.elapsed(), control.ending(), dead_letters.path())
-}
-
-/// Why a payload could not be delivered.
-#[derive(Debug)]
-struct Failure {
-    reason: String,
-    /// The endpoint never answered and the transport gave up: no point trying others.
-    unreachable: bool,
-}
-
-struct Worker<S> {
-    sink: Arc<S>,
-    config: Arc<CoreConfig>,
-    control: Arc<Control>,
-    dead_letters: Arc<DeadLetters>,
-}
-
-impl<S: Sink> Worker<S> {
-    /// Takes one unit to exactly one end: sent, failed (dead-lettered) or rejected.
-    async fn settle(&self, unit: Unit) {
-        let Unit { origin, body, ack } = unit;
-        let stats = &self.control.stats;
-        let (payload, raw) = match body {
-            Body::Line(bytes, format) => match parse_line(&bytes, format) {
-                Ok(payload) => (payload, Some(bytes)),
-                Err(error) => {
-                    let origin = origin.unwrap_or_else(|| Origin {
-                        file: Arc::from("-"),
-                        line: 0,
-                    });
-                    reject(
-                        &self.control,
-                        self.config.strict,
-                        Rejected {
-                            file: origin.file.to_string(),
-                            line: origin.line,
-                            error,
-                        },
-                    );
-                    if let Some(ack) = ack {
-                        let _ = ack.send(Err("malformed".to_owned()));
-                    }
-                    return;
-                }
-            },
-            Body::GoSight(p) => (Payload::GoSight(p), None),
-            Body::Otlp(r) => (Payload::Otlp(r), None),
-        };
-        stats.payloads_read.fetch_add(1, Relaxed);
-        let outcome = self.deliver(&payload).await;
-        let result = match outcome {
-            Ok(()) => {
-                stats.payloads_sent.fetch_add(1, Relaxed);
-                Ok(())
-            }
-            Err((failure, failed_parts)) => {
-                if failure.unreachable {
-                    self.control
-                        .end(Ending::Unreachable(failure.reason.clone()));
-                    self.control.interrupt();
-                }
-                let mut reason = failure.reason;
-                let lines = dead_letter_lines(&payload, raw.as_deref(), failed_parts.as_deref());
-                if let Err(e) = self.dead_letters.write(&lines) {
-                    tracing::error!(
-                        "could not write a failed payload to the failed-payloads file: {e}"
-                    );
-                    reason = format!("{reason} (and NOT saved: {e})");
-                }
-                stats.fail(&reason);
-                Err(reason)
-            }
-        };
-        if let Some(ack) = ack {
-            let _ = ack.send(result);
-        }
-    }
-
-    /// Converts, splits and exports one payload. On failure, the parts that failed when
-    /// others were delivered (so that only those are dead-lettered).
-    async fn deliver(
-        &self,
-        payload: &Payload,
-    ) -> Result<(), (Failure, Option<Vec<ExportMetricsServiceRequest>>)> {
-        let stats = &self.control.stats;
-        if self.control.is_interrupted() {
-            return Err((
-                Failure {
-                    reason: "interrupted before it was sent".to_owned(),
-                    unreachable: false,
-                },
-                None,
-            ));
-        }
-        let request = match payload {
-            Payload::GoSight(p) => {
-                let mut notes = ConvertNotes::default();
-                let request = convert::payloads_to_request([&**p], self.config.mapping, &mut notes);
-                if notes.clamped_timestamps > 0 {
-                    stats
-                        .clamped_timestamps
-                        .fetch_add(notes.clamped_timestamps, Relaxed);
-                }
-                request
-            }
-            Payload::Otlp(r) => r.clone(),
-        };
-        if count_data_points(&request.resource_metrics) == 0 {
-            // Nothing to send: the agent would not send it either.
-            return Ok(());
-        }
-        let parts = split::split_request(request, self.config.max_request_bytes).map_err(|e| {
-            (
-                Failure {
-                    reason: e.to_string(),
-                    unreachable: false,
-                },
-                None,
-            )
-        })?;
-        let several = parts.len() > 1;
-        let mut failed = Vec::new();
-        let mut first_failure = None;
-        for part in parts {
-            let points = count_data_points(&part.resource_metrics);
-            match self.export_with_retry(&part).await {
-                Ok(exported) => {
-                    stats.requests_sent.fetch_add(1, Relaxed);
-                    stats.data_points_sent.fetch_add(points, Relaxed);
-                    if exported.rejected_data_points > 0 || !exported.error_message.is_empty() {
-                        tracing::warn!(
-                            "the server accepted a request but rejected {} data points: {}",
-                            exported.rejected_data_points,
-                            exported.error_message
-                        );
-                        stats
-                            .data_points_rejected_by_server
-                            .fetch_add(exported.rejected_data_points.max(0) as u64, Relaxed);
-                    }
-                }
-                Err(failure) => {
-                    let unreachable = failure.unreachable;
-                    first_failure.get_or_insert(failure);
-                    failed.push(part);
-                    if unreachable {
-                        break;
-                    }
-                }
-            }
-        }
-        match first_failure {
-            None => Ok(()),
-            Some(failure) => Err((failure, several.then_some(failed))),
-        }
-    }
-
-    async fn export_with_retry(
-        &self,
-        request: &ExportMetricsServiceRequest,
-    ) -> Result<Exported, Failure> {
-        let stats = &self.control.stats;
-        let policy = self.config.retry;
-        let started = Instant::now();
-        let mut backoff = Backoff::new(&policy);
-        loop {
-            let attempt = Instant::now();
-            let status = match self.sink.export(request.clone()).await {
-                Ok(exported) => {
-                    stats.connected.store(true, Relaxed);
-                    stats.record_latency(attempt.elapsed());
-                    return Ok(exported);
-                }
-                Err(status) => status,
-            };
-            let transport = retry::is_transport_error(&status);
-            if !transport {
-                stats.connected.store(true, Relaxed);
-            }
-            let reason = describe(&status);
-            let never_reached = transport && !stats.connected.load(Relaxed);
-            let verdict = if policy.enabled {
-                retry::classify(&status)
-            } else {
-                Verdict::Permanent
-            };
-            let Verdict::Retry { at_least } = verdict else {
-                return Err(Failure {
-                    reason,
-                    unreachable: never_reached,
-                });
-            };
-            let wait = backoff.next_wait(at_least);
-            if started.elapsed() + wait > policy.max_elapsed {
-                return Err(Failure {
-                    reason: format!(
-                        "{reason} (gave up retrying after {:.0?})",
-                        started.elapsed()
-                    ),
-                    unreachable: never_reached,
-                });
-            }
-            if self.control.is_interrupted() {
-                return Err(Failure {
-                    reason: format!("interrupted while retrying: {reason}"),
-                    unreachable: false,
-                });
-            }
-            tracing::debug!("retrying in {wait:.2?}: {reason}");
-            stats.retries.fetch_add(1, Relaxed);
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = self.control.interrupt.cancelled() => {
-                    return Err(Failure {
-                        reason: format!("interrupted while retrying: {reason}"),
-                        unreachable: false,
-                    });
-                }
-            }
-        }
-    }
-}
-
-/// A status as one line, with a hint where the fix is known.
-fn describe(status: &tonic::Status) -> String {
-    let text = retry::error_chain(status);
-    if retry::is_certificate_error(status) {
-        format!("{text} (TLS: is --ca-cert the CA that signed the server's certificate?)")
-    } else if retry::is_transport_error(status) && text.contains("Connection refused") {
-        format!("{text} (is the server listening at the endpoint?)")
-    } else {
-        text
-    }
 }
 
 /// Every error in a chain, as one line.
@@ -592,40 +363,7 @@ pub fn parse_line(bytes: &[u8], format: LineFormat) -> Result<Payload, String> {
     }
 }
 
-/// The lines a failed payload is dead-lettered as: its original line when it has one and
-/// failed whole; otherwise the failed parts, in the form it came in.
-fn dead_letter_lines(
-    payload: &Payload,
-    raw: Option<&[u8]>,
-    failed_parts: Option<&[ExportMetricsServiceRequest]>,
-) -> Vec<u8> {
-    let mut out = Vec::new();
-    match (failed_parts, payload) {
-        (None, _) if raw.is_some() => {
-            out.extend_from_slice(raw.unwrap_or_default());
-            out.push(b'\n');
-        }
-        (None, Payload::GoSight(p)) => model::write_payload(p, &mut out),
-        (None, Payload::Otlp(r)) => otlp_json::write_request(r, &mut out),
-        (Some(parts), Payload::GoSight(p)) => {
-            // The inverse mapping gives payloads that convert back to exactly these parts.
-            let mut losses = convert::Losses::default();
-            for part in parts {
-                for back in convert::request_to_payloads(part, p.timestamp, &mut losses) {
-                    model::write_payload(&back, &mut out);
-                }
-            }
-        }
-        (Some(parts), Payload::Otlp(_)) => {
-            for part in parts {
-                otlp_json::write_request(part, &mut out);
-            }
-        }
-    }
-    out
-}
-
-/// When the run was told where failed payloads go.
+/// The default failed-payloads file name, for a run that started at `now`.
 pub fn default_failed_out_name(now: GoTime) -> PathBuf {
     PathBuf::from(format!("metricsender-failed-{}.ndjson", now.unix_secs()))
 }

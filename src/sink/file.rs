@@ -87,14 +87,17 @@ impl FileSink {
 }
 
 impl Sink for FileSink {
-    async fn export(
-        &self,
-        request: ExportMetricsServiceRequest,
-    ) -> Result<Exported, tonic::Status> {
-        let lines = self.encode(&request);
+    /// The lines, converted once.
+    type Prepared = Vec<u8>;
+
+    fn prepare(&self, request: &ExportMetricsServiceRequest) -> Vec<u8> {
+        self.encode(request)
+    }
+
+    async fn export(&self, lines: &Vec<u8>) -> Result<Exported, tonic::Status> {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         self.check_still_there()?;
-        out.write_all(&lines)
+        out.write_all(lines)
             .and_then(|()| out.flush())
             .map_err(|e| tonic::Status::unavailable(format!("writing {}: {e}", self.name)))?;
         Ok(Exported::default())

@@ -14,10 +14,11 @@ use crate::otlp::ExportMetricsServiceRequest;
 pub struct NullSink;
 
 impl Sink for NullSink {
-    async fn export(
-        &self,
-        _request: ExportMetricsServiceRequest,
-    ) -> Result<Exported, tonic::Status> {
+    type Prepared = ();
+
+    fn prepare(&self, _request: &ExportMetricsServiceRequest) {}
+
+    async fn export(&self, _prepared: &()) -> Result<Exported, tonic::Status> {
         Ok(Exported::default())
     }
 }

@@ -800,3 +800,114 @@ async fn sigint_mid_replay_drains_and_exits_130_with_a_summary() {
         .unwrap_or(0) as u64;
     assert_eq!(failed_lines, s["payloads_failed"].as_u64().unwrap());
 }
+
+#[tokio::test]
+async fn batches_pack_payloads_into_fewer_requests_and_account_per_payload() {
+    let dir = tmp();
+    let receiver =
+        Receiver::start(|_| Reply::Slow(Duration::from_millis(5), Box::new(Reply::Ok))).await;
+    let run = replay(
+        dir.path(),
+        &receiver,
+        &["--batch", "8", "--workers", "2"],
+        &[&testdata("host-legacy.ndjson")],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let s = run.assert_balanced();
+    assert_eq!(s["payloads_sent"], 200);
+    let requests = s["requests_sent"].as_u64().unwrap();
+    assert!(
+        (25..100).contains(&requests),
+        "{requests} requests for 200 payloads in batches of 8"
+    );
+    assert_eq!(receiver.accepted().len() as u64, requests);
+    assert!(receiver
+        .accepted()
+        .iter()
+        .all(|r| r.resource_metrics.len() <= 8));
+    assert_eq!(
+        sorted_encodings(
+            &receiver
+                .accepted()
+                .into_iter()
+                .flat_map(|r| r.resource_metrics)
+                .map(|rm| metricsender::otlp::ExportMetricsServiceRequest {
+                    resource_metrics: vec![rm]
+                })
+                .collect::<Vec<_>>()
+        ),
+        sorted_encodings(&expected_requests("host-legacy.ndjson"))
+    );
+}
+
+#[tokio::test]
+async fn a_failed_batch_dead_letters_each_of_its_payloads() {
+    let dir = tmp();
+    let receiver = Receiver::start(|n| {
+        if n == 0 {
+            Reply::Slow(
+                Duration::from_millis(50),
+                Box::new(Reply::Status(Code::InvalidArgument, "no")),
+            )
+        } else {
+            Reply::Ok
+        }
+    })
+    .await;
+    let failed = dir.path().join("failed.ndjson");
+    let run = replay(
+        dir.path(),
+        &receiver,
+        &[
+            "--batch",
+            "10",
+            "--workers",
+            "1",
+            "--failed-out",
+            failed.to_str().unwrap(),
+        ],
+        &[&testdata("host-legacy.ndjson")],
+    )
+    .await;
+    assert_eq!(run.code, 1);
+    let s = run.assert_balanced();
+    let first_batch = receiver.record.calls.lock().unwrap()[0]
+        .1
+        .resource_metrics
+        .len() as u64;
+    assert_eq!(s["payloads_failed"], first_batch);
+    assert_eq!(
+        std::fs::read_to_string(&failed).unwrap().lines().count() as u64,
+        first_batch
+    );
+    failed_file_replays(dir.path(), failed.to_str().unwrap(), first_batch).await;
+}
+
+#[tokio::test]
+async fn batches_stay_under_the_request_size_limit() {
+    let dir = tmp();
+    let receiver = Receiver::ok().await;
+    let run = replay(
+        dir.path(),
+        &receiver,
+        &[
+            "--batch",
+            "50",
+            "--max-request-bytes",
+            "30000",
+            "--queue",
+            "200",
+        ],
+        &[&testdata("host-legacy.ndjson")],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    use prost::Message;
+    assert!(receiver.accepted().iter().all(|r| r.encoded_len() <= 30000));
+    assert_eq!(receiver.accepted_points(), 5200);
+    assert!(receiver
+        .accepted()
+        .iter()
+        .any(|r| r.resource_metrics.len() > 1));
+}
