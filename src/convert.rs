@@ -622,8 +622,8 @@ fn number_value(value: Option<&number_data_point::Value>, losses: &mut Losses) -
 
 fn base_metric(m: &otlp::Metric, namespace: &str, subnamespace: &str) -> model::Metric {
     model::Metric {
-        namespace: namespace.to_owned(),
-        subnamespace: subnamespace.to_owned(),
+        namespace: namespace.into(),
+        subnamespace: subnamespace.into(),
         name: m.name.clone(),
         description: m.description.clone(),
         unit: m.unit.clone(),
@@ -654,21 +654,21 @@ fn metric_to_gosight(
                         timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
                         value: number_value(p.value.as_ref(), losses),
                         dimensions: string_map(&p.attributes),
-                        kind: "gauge".to_owned(),
+                        kind: "gauge".into(),
                         ..base()
                     });
                     return;
                 }
             }
             out.push(model::Metric {
-                kind: "gauge".to_owned(),
+                kind: "gauge".into(),
                 data_points: Some(number_points(&g.data_points, losses)),
                 ..base()
             });
         }
         Some(metric::Data::Sum(s)) => out.push(model::Metric {
-            kind: if s.is_monotonic { "counter" } else { "sum" }.to_owned(),
-            aggregation_temporality: temporality_name(s.aggregation_temporality).to_owned(),
+            kind: if s.is_monotonic { "counter" } else { "sum" }.into(),
+            aggregation_temporality: temporality_name(s.aggregation_temporality).into(),
             data_points: Some(number_points(&s.data_points, losses)),
             ..base()
         }),
@@ -692,7 +692,7 @@ fn metric_to_gosight(
                                 sum,
                             }),
                             dimensions: string_map(&p.attributes),
-                            kind: "histogram".to_owned(),
+                            kind: "histogram".into(),
                             ..base()
                         });
                         return;
@@ -706,8 +706,8 @@ fn metric_to_gosight(
                 .count();
             losses.add("histogram min/max", min_max as u64);
             out.push(model::Metric {
-                kind: "histogram".to_owned(),
-                aggregation_temporality: temporality_name(h.aggregation_temporality).to_owned(),
+                kind: "histogram".into(),
+                aggregation_temporality: temporality_name(h.aggregation_temporality).into(),
                 data_points: Some(
                     h.data_points
                         .iter()
@@ -728,7 +728,7 @@ fn metric_to_gosight(
             });
         }
         Some(metric::Data::Summary(s)) => out.push(model::Metric {
-            kind: "summary".to_owned(),
+            kind: "summary".into(),
             data_points: Some(
                 s.data_points
                     .iter()

@@ -15,6 +15,10 @@ use crate::gotime::GoTime;
 /// A string map as Go writes it: keys sorted.
 pub type StringMap = BTreeMap<String, String>;
 
+/// A short string that is read but never sent on (namespace, type, …): kept inline, so
+/// reading one costs no allocation.
+pub type Label = compact_str::CompactString;
+
 /// One package of metrics from one agent, as the agent sends and captures it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub struct MetricPayload {
@@ -56,9 +60,9 @@ pub struct StatisticValues {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Metric {
     #[serde(default, deserialize_with = "null_default")]
-    pub namespace: String,
+    pub namespace: Label,
     #[serde(default, deserialize_with = "null_default")]
-    pub subnamespace: String,
+    pub subnamespace: Label,
     #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     #[serde(default, deserialize_with = "null_default")]
@@ -66,12 +70,12 @@ pub struct Metric {
     #[serde(default, deserialize_with = "null_default")]
     pub unit: String,
     #[serde(default, deserialize_with = "null_default")]
-    pub source: String,
+    pub source: Label,
     /// `gauge`, `counter`, `sum`, `histogram`, `summary`; matched case-insensitively.
     #[serde(rename = "type", default, deserialize_with = "null_default")]
-    pub kind: String,
+    pub kind: Label,
     #[serde(default, deserialize_with = "null_default")]
-    pub aggregation_temporality: String,
+    pub aggregation_temporality: Label,
     #[serde(default, deserialize_with = "null_default")]
     pub resolution: i64,
     /// Boxed: a `Meta` is large, and most metrics have none.
@@ -292,11 +296,14 @@ impl Serialize for Metric {
             }
             Some(points) => {
                 for (key, value) in [
-                    ("description", &self.description),
-                    ("unit", &self.unit),
-                    ("source", &self.source),
-                    ("type", &self.kind),
-                    ("aggregation_temporality", &self.aggregation_temporality),
+                    ("description", self.description.as_str()),
+                    ("unit", self.unit.as_str()),
+                    ("source", self.source.as_str()),
+                    ("type", self.kind.as_str()),
+                    (
+                        "aggregation_temporality",
+                        self.aggregation_temporality.as_str(),
+                    ),
                 ] {
                     if !value.is_empty() {
                         map.serialize_entry(key, value)?;

@@ -121,8 +121,8 @@ pub fn adhoc_payload(args: &SendArgs, now: GoTime) -> Result<MetricPayload, Usag
                     ))
                 })?;
             Ok(Metric {
-                namespace: args.namespace.clone(),
-                subnamespace: args.subnamespace.clone().unwrap_or_default(),
+                namespace: args.namespace.as_str().into(),
+                subnamespace: args.subnamespace.as_deref().unwrap_or_default().into(),
                 name: name.clone(),
                 unit: args.unit.clone().unwrap_or_default(),
                 kind: match args.metric_type {
@@ -130,7 +130,7 @@ pub fn adhoc_payload(args: &SendArgs, now: GoTime) -> Result<MetricPayload, Usag
                     MetricType::Counter => "counter",
                     MetricType::Histogram => "histogram",
                 }
-                .to_owned(),
+                .into(),
                 timestamp: now,
                 value,
                 stats: (args.metric_type == MetricType::Histogram).then_some(StatisticValues {

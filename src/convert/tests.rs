@@ -738,8 +738,8 @@ mod properties {
                     points,
                 )| {
                     GsMetric {
-                        namespace: ns,
-                        subnamespace: sub,
+                        namespace: ns.into(),
+                        subnamespace: sub.into(),
                         name,
                         description: if points.is_some() {
                             description
@@ -747,8 +747,8 @@ mod properties {
                             String::new()
                         },
                         unit,
-                        kind: kind.to_owned(),
-                        aggregation_temporality: temporality.to_owned(),
+                        kind: kind.into(),
+                        aggregation_temporality: temporality.into(),
                         timestamp: ts,
                         value,
                         stats,

@@ -128,20 +128,24 @@ fn read_input(mut input: Input, format: LineFormat, max_line_bytes: usize, feed:
             }
             Ok(Line::Complete(len)) => {
                 stats.bytes_read.fetch_add(len, Relaxed);
-                let mut bytes = buf.as_slice();
-                if line_number == 1 {
-                    bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+                if line_number == 1 && buf.starts_with(BOM) {
+                    buf.drain(..BOM.len());
                 }
-                let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-                if bytes.iter().all(u8::is_ascii_whitespace) {
+                if buf.last() == Some(&b'\r') {
+                    buf.pop();
+                }
+                if buf.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
+                // Hand the buffer itself to the workers; the next line gets a fresh one.
+                let capacity = buf.len();
+                let bytes = std::mem::replace(&mut buf, Vec::with_capacity(capacity));
                 let unit = Unit {
                     origin: Some(Origin {
                         file: input.name.clone(),
                         line: line_number,
                     }),
-                    body: Body::Line(bytes.to_vec(), format),
+                    body: Body::Line(bytes, format),
                     ack: None,
                 };
                 if !feed.blocking_send(unit) {

@@ -328,11 +328,11 @@ impl Generator {
                     (t.scale * self.rng.f64() * 1000.0).round() / 1000.0
                 };
                 Metric {
-                    namespace: "System".to_owned(),
-                    subnamespace: t.subnamespace.to_owned(),
+                    namespace: "System".into(),
+                    subnamespace: t.subnamespace.into(),
                     name: t.name.to_owned(),
                     unit: t.unit.to_owned(),
-                    kind: t.kind.to_owned(),
+                    kind: t.kind.into(),
                     timestamp: now,
                     value,
                     dimensions,
