@@ -597,7 +597,7 @@ fn any_value_to_string(value: Option<&AnyValue>) -> String {
         Some(any_value::Value::IntValue(i)) => i.to_string(),
         Some(any_value::Value::DoubleValue(d)) => d.to_string(),
         Some(any_value::Value::BytesValue(b)) => hex_encode(b),
-        Some(other) => crate::otlp_json::any_value_json(other).to_string(),
+        Some(other) => crate::otlp_json::any_value_json(other),
     }
 }
 

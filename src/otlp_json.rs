@@ -6,7 +6,9 @@
 //! enums as integers (names read too), unknown fields ignored. Pure functions, no I/O.
 
 use base64::Engine as _;
-use serde_json::{json, Map, Value};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::otlp::{
     any_value, exemplar, exponential_histogram_data_point::Buckets, metric, number_data_point,
@@ -49,290 +51,380 @@ impl OtlpJsonError {
 type Result<T> = std::result::Result<T, OtlpJsonError>;
 
 // ─── encoding ──────────────────────────────────────────────────────────────────────────────
+//
+// Streamed straight from the prost types through serde_json's serializer: no intermediate
+// `Value`, so `dump --format otlp-json` keeps up with the wire.
 
 /// Appends `request` to `out` as one OTLP JSON line (a `MetricsData` object).
 pub fn write_request(request: &ExportMetricsServiceRequest, out: &mut Vec<u8>) {
-    let value = json!({
-        "resourceMetrics": request.resource_metrics.iter().map(resource_metrics_json).collect::<Vec<_>>()
-    });
-    // Writing a Value into a Vec cannot fail.
-    if serde_json::to_writer(&mut *out, &value).is_ok() {
+    let mut ser = serde_json::Serializer::new(&mut *out);
+    let written = (|| {
+        let mut map = ser.serialize_map(None)?;
+        map.serialize_entry("resourceMetrics", &List(&request.resource_metrics))?;
+        SerializeMap::end(map)
+    })();
+    // Serializing into a Vec cannot fail.
+    if written.is_ok() {
         out.push(b'\n');
     }
 }
 
-/// Inserts `value` unless it is the proto3 default (which OTLP/JSON leaves out).
-struct Obj(Map<String, Value>);
+/// The OTLP/JSON form of one `AnyValue`, as text.
+pub fn any_value_json(v: &any_value::Value) -> String {
+    serde_json::to_string(&Json(v)).unwrap_or_default()
+}
 
-impl Obj {
-    fn new() -> Self {
-        Obj(Map::new())
-    }
-    fn str(mut self, key: &str, v: &str) -> Self {
-        if !v.is_empty() {
-            self.0.insert(key.to_owned(), Value::from(v));
-        }
-        self
-    }
-    fn u64s(mut self, key: &str, v: u64) -> Self {
-        if v != 0 {
-            self.0.insert(key.to_owned(), Value::from(v.to_string()));
-        }
-        self
-    }
-    fn int(mut self, key: &str, v: i64) -> Self {
-        if v != 0 {
-            self.0.insert(key.to_owned(), Value::from(v));
-        }
-        self
-    }
-    fn f64(mut self, key: &str, v: f64) -> Self {
-        if v.to_bits() != 0 {
-            self.0.insert(key.to_owned(), double_json(v));
-        }
-        self
-    }
-    fn opt_f64(mut self, key: &str, v: Option<f64>) -> Self {
-        if let Some(v) = v {
-            self.0.insert(key.to_owned(), double_json(v));
-        }
-        self
-    }
-    fn bool(mut self, key: &str, v: bool) -> Self {
-        if v {
-            self.0.insert(key.to_owned(), Value::Bool(true));
-        }
-        self
-    }
-    fn hex(self, key: &str, v: &[u8]) -> Self {
-        let text = crate::convert::hex_encode(v);
-        self.str(key, &text)
-    }
-    fn list<T>(mut self, key: &str, items: &[T], f: impl Fn(&T) -> Value) -> Self {
-        if !items.is_empty() {
-            self.0
-                .insert(key.to_owned(), Value::Array(items.iter().map(f).collect()));
-        }
-        self
-    }
-    fn obj(mut self, key: &str, v: Option<Value>) -> Self {
-        if let Some(v) = v {
-            self.0.insert(key.to_owned(), v);
-        }
-        self
-    }
-    fn done(self) -> Value {
-        Value::Object(self.0)
+/// A proto message (or oneof) serialized as OTLP/JSON.
+struct Json<'a, T>(&'a T);
+
+/// A repeated message field.
+struct List<'a, T>(&'a [T]);
+
+impl<'a, T> Serialize for List<'a, T>
+where
+    Json<'a, T>: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(Json))
     }
 }
 
-/// proto3 JSON writes non-finite doubles as strings.
-fn double_json(v: f64) -> Value {
-    if v.is_nan() {
-        Value::from("NaN")
-    } else if v.is_infinite() {
-        Value::from(if v > 0.0 { "Infinity" } else { "-Infinity" })
-    } else {
-        Value::from(v)
+/// A 64-bit integer as a decimal string.
+struct Decimal<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Decimal<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
     }
 }
 
-fn resource_metrics_json(rm: &ResourceMetrics) -> Value {
-    Obj::new()
-        .obj(
-            "resource",
-            rm.resource.as_ref().map(|r| {
-                Obj::new()
-                    .list("attributes", &r.attributes, kv_json)
-                    .int("droppedAttributesCount", r.dropped_attributes_count.into())
-                    .done()
-            }),
-        )
-        .list("scopeMetrics", &rm.scope_metrics, |sm| {
-            Obj::new()
-                .obj("scope", sm.scope.as_ref().map(scope_json))
-                .list("metrics", &sm.metrics, metric_json)
-                .str("schemaUrl", &sm.schema_url)
-                .done()
-        })
-        .str("schemaUrl", &rm.schema_url)
-        .done()
+/// A double, with proto3 JSON's strings for the non-finite ones.
+struct Double(f64);
+
+impl Serialize for Double {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.is_nan() {
+            serializer.serialize_str("NaN")
+        } else if v.is_infinite() {
+            serializer.serialize_str(if v > 0.0 { "Infinity" } else { "-Infinity" })
+        } else {
+            serializer.serialize_f64(v)
+        }
+    }
 }
 
-fn scope_json(s: &InstrumentationScope) -> Value {
-    Obj::new()
-        .str("name", &s.name)
-        .str("version", &s.version)
-        .list("attributes", &s.attributes, kv_json)
-        .int("droppedAttributesCount", s.dropped_attributes_count.into())
-        .done()
+/// Trace and span ids as lower-case hex.
+struct Hex<'a>(&'a [u8]);
+
+impl std::fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
 }
 
-fn kv_json(kv: &KeyValue) -> Value {
-    json!({"key": kv.key, "value": kv.value.as_ref().and_then(|v| v.value.as_ref()).map_or_else(|| json!({}), any_value_json)})
+/// Writes fields, leaving out proto3 defaults (as OTLP/JSON does).
+struct Fields<M>(M);
+
+impl<M: SerializeMap> Fields<M> {
+    fn str(&mut self, key: &'static str, v: &str) -> std::result::Result<(), M::Error> {
+        if v.is_empty() {
+            return Ok(());
+        }
+        self.0.serialize_entry(key, v)
+    }
+    fn u64s(&mut self, key: &'static str, v: u64) -> std::result::Result<(), M::Error> {
+        if v == 0 {
+            return Ok(());
+        }
+        self.0.serialize_entry(key, &Decimal(v))
+    }
+    fn int(&mut self, key: &'static str, v: i64) -> std::result::Result<(), M::Error> {
+        if v == 0 {
+            return Ok(());
+        }
+        self.0.serialize_entry(key, &v)
+    }
+    fn f64(&mut self, key: &'static str, v: f64) -> std::result::Result<(), M::Error> {
+        if v.to_bits() == 0 {
+            return Ok(());
+        }
+        self.0.serialize_entry(key, &Double(v))
+    }
+    fn opt_f64(&mut self, key: &'static str, v: Option<f64>) -> std::result::Result<(), M::Error> {
+        match v {
+            Some(v) => self.0.serialize_entry(key, &Double(v)),
+            None => Ok(()),
+        }
+    }
+    fn bool(&mut self, key: &'static str, v: bool) -> std::result::Result<(), M::Error> {
+        if !v {
+            return Ok(());
+        }
+        self.0.serialize_entry(key, &true)
+    }
+    fn hex(&mut self, key: &'static str, v: &[u8]) -> std::result::Result<(), M::Error> {
+        if v.is_empty() {
+            return Ok(());
+        }
+        self.0.serialize_entry(key, &Decimal(Hex(v)))
+    }
+    fn list<'a, T>(&mut self, key: &'static str, items: &'a [T]) -> std::result::Result<(), M::Error>
+    where
+        Json<'a, T>: Serialize,
+    {
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.0.serialize_entry(key, &List(items))
+    }
+    fn u64_list(&mut self, key: &'static str, items: &[u64]) -> std::result::Result<(), M::Error> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.0.serialize_entry(key, &Seq(items.iter().map(|&c| Decimal(c))))
+    }
+    fn f64_list(&mut self, key: &'static str, items: &[f64]) -> std::result::Result<(), M::Error> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.0.serialize_entry(key, &Seq(items.iter().map(|&b| Double(b))))
+    }
+    fn msg<'a, T>(&mut self, key: &'static str, v: Option<&'a T>) -> std::result::Result<(), M::Error>
+    where
+        Json<'a, T>: Serialize,
+    {
+        match v {
+            Some(v) => self.0.serialize_entry(key, &Json(v)),
+            None => Ok(()),
+        }
+    }
+    fn end(self) -> std::result::Result<M::Ok, M::Error> {
+        self.0.end()
+    }
 }
 
-/// The OTLP/JSON form of one `AnyValue`.
-pub fn any_value_json(v: &any_value::Value) -> Value {
+/// Any iterator of serializable items, as a JSON array.
+struct Seq<I>(I);
+
+impl<I: Iterator<Item = T> + Clone, T: Serialize> Serialize for Seq<I> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.clone())
+    }
+}
+
+/// Implements `Serialize` for `Json<$type>` from a body that fills `Fields`.
+macro_rules! otlp_json {
+    ($type:ty, |$v:ident, $f:ident| $body:block) => {
+        impl Serialize for Json<'_, $type> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+                let $v = self.0;
+                let mut $f = Fields(serializer.serialize_map(None)?);
+                $body
+                $f.end()
+            }
+        }
+    };
+}
+
+otlp_json!(ResourceMetrics, |rm, f| {
+    f.msg("resource", rm.resource.as_ref())?;
+    f.list("scopeMetrics", &rm.scope_metrics)?;
+    f.str("schemaUrl", &rm.schema_url)?;
+});
+
+otlp_json!(Resource, |r, f| {
+    f.list("attributes", &r.attributes)?;
+    f.int("droppedAttributesCount", r.dropped_attributes_count.into())?;
+});
+
+otlp_json!(ScopeMetrics, |sm, f| {
+    f.msg("scope", sm.scope.as_ref())?;
+    f.list("metrics", &sm.metrics)?;
+    f.str("schemaUrl", &sm.schema_url)?;
+});
+
+otlp_json!(InstrumentationScope, |s, f| {
+    f.str("name", &s.name)?;
+    f.str("version", &s.version)?;
+    f.list("attributes", &s.attributes)?;
+    f.int("droppedAttributesCount", s.dropped_attributes_count.into())?;
+});
+
+otlp_json!(KeyValue, |kv, f| {
+    // The key is written even when empty, and the value as `{}` when unset.
+    f.0.serialize_entry("key", &kv.key)?;
+    match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(value) => f.0.serialize_entry("value", &Json(value))?,
+        None => f.0.serialize_entry("value", &Fields::<()>::EMPTY)?,
+    }
+});
+
+otlp_json!(AnyValue, |v, f| {
+    if let Some(value) = &v.value {
+        write_any_value(&mut f, value)?;
+    }
+});
+
+otlp_json!(any_value::Value, |v, f| {
+    write_any_value(&mut f, v)?;
+});
+
+fn write_any_value<M: SerializeMap>(
+    f: &mut Fields<M>,
+    v: &any_value::Value,
+) -> std::result::Result<(), M::Error> {
     match v {
-        any_value::Value::StringValue(s) => json!({ "stringValue": s }),
-        any_value::Value::BoolValue(b) => json!({ "boolValue": b }),
-        any_value::Value::IntValue(i) => json!({ "intValue": i.to_string() }),
-        any_value::Value::DoubleValue(d) => json!({ "doubleValue": double_json(*d) }),
-        any_value::Value::ArrayValue(a) => json!({ "arrayValue": {"values": a.values.iter()
-            .map(|v| v.value.as_ref().map_or_else(|| json!({}), any_value_json)).collect::<Vec<_>>()} }),
-        any_value::Value::KvlistValue(l) => {
-            json!({ "kvlistValue": {"values": l.values.iter().map(kv_json).collect::<Vec<_>>()} })
-        }
-        any_value::Value::BytesValue(b) => {
-            json!({ "bytesValue": base64::engine::general_purpose::STANDARD.encode(b) })
-        }
-        any_value::Value::StringValueStrindex(i) => json!({ "stringValueStrindex": i }),
+        any_value::Value::StringValue(s) => f.0.serialize_entry("stringValue", s),
+        any_value::Value::BoolValue(b) => f.0.serialize_entry("boolValue", b),
+        any_value::Value::IntValue(i) => f.0.serialize_entry("intValue", &Decimal(i)),
+        any_value::Value::DoubleValue(d) => f.0.serialize_entry("doubleValue", &Double(*d)),
+        any_value::Value::ArrayValue(a) => f.0.serialize_entry("arrayValue", &Json(a)),
+        any_value::Value::KvlistValue(l) => f.0.serialize_entry("kvlistValue", &Json(l)),
+        any_value::Value::BytesValue(b) => f.0.serialize_entry(
+            "bytesValue",
+            &base64::engine::general_purpose::STANDARD.encode(b),
+        ),
+        any_value::Value::StringValueStrindex(i) => f.0.serialize_entry("stringValueStrindex", i),
     }
 }
 
-fn metric_json(m: &Metric) -> Value {
-    let obj = Obj::new()
-        .str("name", &m.name)
-        .str("description", &m.description)
-        .str("unit", &m.unit);
-    let obj = match &m.data {
-        None => obj,
-        Some(metric::Data::Gauge(g)) => obj.obj(
-            "gauge",
-            Some(
-                Obj::new()
-                    .list("dataPoints", &g.data_points, number_point_json)
-                    .done(),
-            ),
-        ),
-        Some(metric::Data::Sum(s)) => obj.obj(
-            "sum",
-            Some(
-                Obj::new()
-                    .list("dataPoints", &s.data_points, number_point_json)
-                    .int("aggregationTemporality", s.aggregation_temporality.into())
-                    .bool("isMonotonic", s.is_monotonic)
-                    .done(),
-            ),
-        ),
-        Some(metric::Data::Histogram(h)) => obj.obj(
-            "histogram",
-            Some(
-                Obj::new()
-                    .list("dataPoints", &h.data_points, histogram_point_json)
-                    .int("aggregationTemporality", h.aggregation_temporality.into())
-                    .done(),
-            ),
-        ),
-        Some(metric::Data::ExponentialHistogram(h)) => obj.obj(
-            "exponentialHistogram",
-            Some(
-                Obj::new()
-                    .list("dataPoints", &h.data_points, exp_histogram_point_json)
-                    .int("aggregationTemporality", h.aggregation_temporality.into())
-                    .done(),
-            ),
-        ),
-        Some(metric::Data::Summary(s)) => obj.obj(
-            "summary",
-            Some(
-                Obj::new()
-                    .list("dataPoints", &s.data_points, summary_point_json)
-                    .done(),
-            ),
-        ),
-    };
-    obj.list("metadata", &m.metadata, kv_json).done()
+otlp_json!(ArrayValue, |a, f| {
+    f.0.serialize_entry("values", &List(&a.values))?;
+});
+
+otlp_json!(KeyValueList, |l, f| {
+    f.0.serialize_entry("values", &List(&l.values))?;
+});
+
+otlp_json!(Metric, |m, f| {
+    f.str("name", &m.name)?;
+    f.str("description", &m.description)?;
+    f.str("unit", &m.unit)?;
+    match &m.data {
+        None => {}
+        Some(metric::Data::Gauge(g)) => f.0.serialize_entry("gauge", &Json(g))?,
+        Some(metric::Data::Sum(s)) => f.0.serialize_entry("sum", &Json(s))?,
+        Some(metric::Data::Histogram(h)) => f.0.serialize_entry("histogram", &Json(h))?,
+        Some(metric::Data::ExponentialHistogram(h)) => {
+            f.0.serialize_entry("exponentialHistogram", &Json(h))?
+        }
+        Some(metric::Data::Summary(s)) => f.0.serialize_entry("summary", &Json(s))?,
+    }
+    f.list("metadata", &m.metadata)?;
+});
+
+otlp_json!(Gauge, |g, f| {
+    f.list("dataPoints", &g.data_points)?;
+});
+
+otlp_json!(Sum, |s, f| {
+    f.list("dataPoints", &s.data_points)?;
+    f.int("aggregationTemporality", s.aggregation_temporality.into())?;
+    f.bool("isMonotonic", s.is_monotonic)?;
+});
+
+otlp_json!(Histogram, |h, f| {
+    f.list("dataPoints", &h.data_points)?;
+    f.int("aggregationTemporality", h.aggregation_temporality.into())?;
+});
+
+otlp_json!(ExponentialHistogram, |h, f| {
+    f.list("dataPoints", &h.data_points)?;
+    f.int("aggregationTemporality", h.aggregation_temporality.into())?;
+});
+
+otlp_json!(Summary, |s, f| {
+    f.list("dataPoints", &s.data_points)?;
+});
+
+otlp_json!(NumberDataPoint, |p, f| {
+    f.list("attributes", &p.attributes)?;
+    f.u64s("startTimeUnixNano", p.start_time_unix_nano)?;
+    f.u64s("timeUnixNano", p.time_unix_nano)?;
+    match p.value {
+        Some(number_data_point::Value::AsDouble(d)) => f.0.serialize_entry("asDouble", &Double(d))?,
+        Some(number_data_point::Value::AsInt(i)) => f.0.serialize_entry("asInt", &Decimal(i))?,
+        None => {}
+    }
+    f.list("exemplars", &p.exemplars)?;
+    f.int("flags", p.flags.into())?;
+});
+
+otlp_json!(HistogramDataPoint, |p, f| {
+    f.list("attributes", &p.attributes)?;
+    f.u64s("startTimeUnixNano", p.start_time_unix_nano)?;
+    f.u64s("timeUnixNano", p.time_unix_nano)?;
+    f.u64s("count", p.count)?;
+    f.opt_f64("sum", p.sum)?;
+    f.u64_list("bucketCounts", &p.bucket_counts)?;
+    f.f64_list("explicitBounds", &p.explicit_bounds)?;
+    f.list("exemplars", &p.exemplars)?;
+    f.int("flags", p.flags.into())?;
+    f.opt_f64("min", p.min)?;
+    f.opt_f64("max", p.max)?;
+});
+
+otlp_json!(ExponentialHistogramDataPoint, |p, f| {
+    f.list("attributes", &p.attributes)?;
+    f.u64s("startTimeUnixNano", p.start_time_unix_nano)?;
+    f.u64s("timeUnixNano", p.time_unix_nano)?;
+    f.u64s("count", p.count)?;
+    f.opt_f64("sum", p.sum)?;
+    f.int("scale", p.scale.into())?;
+    f.u64s("zeroCount", p.zero_count)?;
+    f.msg("positive", p.positive.as_ref())?;
+    f.msg("negative", p.negative.as_ref())?;
+    f.int("flags", p.flags.into())?;
+    f.list("exemplars", &p.exemplars)?;
+    f.opt_f64("min", p.min)?;
+    f.opt_f64("max", p.max)?;
+    f.f64("zeroThreshold", p.zero_threshold)?;
+});
+
+otlp_json!(Buckets, |b, f| {
+    f.int("offset", b.offset.into())?;
+    f.u64_list("bucketCounts", &b.bucket_counts)?;
+});
+
+otlp_json!(SummaryDataPoint, |p, f| {
+    f.list("attributes", &p.attributes)?;
+    f.u64s("startTimeUnixNano", p.start_time_unix_nano)?;
+    f.u64s("timeUnixNano", p.time_unix_nano)?;
+    f.u64s("count", p.count)?;
+    f.f64("sum", p.sum)?;
+    f.list("quantileValues", &p.quantile_values)?;
+    f.int("flags", p.flags.into())?;
+});
+
+otlp_json!(ValueAtQuantile, |q, f| {
+    f.f64("quantile", q.quantile)?;
+    f.f64("value", q.value)?;
+});
+
+otlp_json!(Exemplar, |e, f| {
+    f.list("filteredAttributes", &e.filtered_attributes)?;
+    f.u64s("timeUnixNano", e.time_unix_nano)?;
+    match e.value {
+        Some(exemplar::Value::AsDouble(d)) => f.0.serialize_entry("asDouble", &Double(d))?,
+        Some(exemplar::Value::AsInt(i)) => f.0.serialize_entry("asInt", &Decimal(i))?,
+        None => {}
+    }
+    f.hex("spanId", &e.span_id)?;
+    f.hex("traceId", &e.trace_id)?;
+});
+
+/// An empty JSON object.
+impl Fields<()> {
+    const EMPTY: EmptyObject = EmptyObject;
 }
 
-fn number_point_json(p: &NumberDataPoint) -> Value {
-    let obj = Obj::new()
-        .list("attributes", &p.attributes, kv_json)
-        .u64s("startTimeUnixNano", p.start_time_unix_nano)
-        .u64s("timeUnixNano", p.time_unix_nano);
-    let obj = match p.value {
-        Some(number_data_point::Value::AsDouble(d)) => obj.obj("asDouble", Some(double_json(d))),
-        Some(number_data_point::Value::AsInt(i)) => obj.obj("asInt", Some(i.to_string().into())),
-        None => obj,
-    };
-    obj.list("exemplars", &p.exemplars, exemplar_json)
-        .int("flags", p.flags.into())
-        .done()
-}
+struct EmptyObject;
 
-fn histogram_point_json(p: &HistogramDataPoint) -> Value {
-    Obj::new()
-        .list("attributes", &p.attributes, kv_json)
-        .u64s("startTimeUnixNano", p.start_time_unix_nano)
-        .u64s("timeUnixNano", p.time_unix_nano)
-        .u64s("count", p.count)
-        .opt_f64("sum", p.sum)
-        .list("bucketCounts", &p.bucket_counts, |c| c.to_string().into())
-        .list("explicitBounds", &p.explicit_bounds, |b| double_json(*b))
-        .list("exemplars", &p.exemplars, exemplar_json)
-        .int("flags", p.flags.into())
-        .opt_f64("min", p.min)
-        .opt_f64("max", p.max)
-        .done()
-}
-
-fn exp_histogram_point_json(p: &ExponentialHistogramDataPoint) -> Value {
-    let buckets = |b: &Option<Buckets>| {
-        b.as_ref().map(|b| {
-            Obj::new()
-                .int("offset", b.offset.into())
-                .list("bucketCounts", &b.bucket_counts, |c| c.to_string().into())
-                .done()
-        })
-    };
-    Obj::new()
-        .list("attributes", &p.attributes, kv_json)
-        .u64s("startTimeUnixNano", p.start_time_unix_nano)
-        .u64s("timeUnixNano", p.time_unix_nano)
-        .u64s("count", p.count)
-        .opt_f64("sum", p.sum)
-        .int("scale", p.scale.into())
-        .u64s("zeroCount", p.zero_count)
-        .obj("positive", buckets(&p.positive))
-        .obj("negative", buckets(&p.negative))
-        .int("flags", p.flags.into())
-        .list("exemplars", &p.exemplars, exemplar_json)
-        .opt_f64("min", p.min)
-        .opt_f64("max", p.max)
-        .f64("zeroThreshold", p.zero_threshold)
-        .done()
-}
-
-fn summary_point_json(p: &SummaryDataPoint) -> Value {
-    Obj::new()
-        .list("attributes", &p.attributes, kv_json)
-        .u64s("startTimeUnixNano", p.start_time_unix_nano)
-        .u64s("timeUnixNano", p.time_unix_nano)
-        .u64s("count", p.count)
-        .f64("sum", p.sum)
-        .list("quantileValues", &p.quantile_values, |q| {
-            Obj::new()
-                .f64("quantile", q.quantile)
-                .f64("value", q.value)
-                .done()
-        })
-        .int("flags", p.flags.into())
-        .done()
-}
-
-fn exemplar_json(e: &Exemplar) -> Value {
-    let obj = Obj::new()
-        .list("filteredAttributes", &e.filtered_attributes, kv_json)
-        .u64s("timeUnixNano", e.time_unix_nano);
-    let obj = match e.value {
-        Some(exemplar::Value::AsDouble(d)) => obj.obj("asDouble", Some(double_json(d))),
-        Some(exemplar::Value::AsInt(i)) => obj.obj("asInt", Some(i.to_string().into())),
-        None => obj,
-    };
-    obj.hex("spanId", &e.span_id)
-        .hex("traceId", &e.trace_id)
-        .done()
+impl Serialize for EmptyObject {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_map(Some(0))?.end()
+    }
 }
 
 // ─── decoding ──────────────────────────────────────────────────────────────────────────────
