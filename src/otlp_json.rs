@@ -169,7 +169,11 @@ impl<M: SerializeMap> Fields<M> {
         }
         self.0.serialize_entry(key, &Decimal(Hex(v)))
     }
-    fn list<'a, T>(&mut self, key: &'static str, items: &'a [T]) -> std::result::Result<(), M::Error>
+    fn list<'a, T>(
+        &mut self,
+        key: &'static str,
+        items: &'a [T],
+    ) -> std::result::Result<(), M::Error>
     where
         Json<'a, T>: Serialize,
     {
@@ -182,15 +186,21 @@ impl<M: SerializeMap> Fields<M> {
         if items.is_empty() {
             return Ok(());
         }
-        self.0.serialize_entry(key, &Seq(items.iter().map(|&c| Decimal(c))))
+        self.0
+            .serialize_entry(key, &Seq(items.iter().map(|&c| Decimal(c))))
     }
     fn f64_list(&mut self, key: &'static str, items: &[f64]) -> std::result::Result<(), M::Error> {
         if items.is_empty() {
             return Ok(());
         }
-        self.0.serialize_entry(key, &Seq(items.iter().map(|&b| Double(b))))
+        self.0
+            .serialize_entry(key, &Seq(items.iter().map(|&b| Double(b))))
     }
-    fn msg<'a, T>(&mut self, key: &'static str, v: Option<&'a T>) -> std::result::Result<(), M::Error>
+    fn msg<'a, T>(
+        &mut self,
+        key: &'static str,
+        v: Option<&'a T>,
+    ) -> std::result::Result<(), M::Error>
     where
         Json<'a, T>: Serialize,
     {
@@ -343,7 +353,9 @@ otlp_json!(NumberDataPoint, |p, f| {
     f.u64s("startTimeUnixNano", p.start_time_unix_nano)?;
     f.u64s("timeUnixNano", p.time_unix_nano)?;
     match p.value {
-        Some(number_data_point::Value::AsDouble(d)) => f.0.serialize_entry("asDouble", &Double(d))?,
+        Some(number_data_point::Value::AsDouble(d)) => {
+            f.0.serialize_entry("asDouble", &Double(d))?
+        }
         Some(number_data_point::Value::AsInt(i)) => f.0.serialize_entry("asInt", &Decimal(i))?,
         None => {}
     }

@@ -36,7 +36,9 @@ enum Original {
         otlp: bool,
     },
     GoSight(Box<MetricPayload>),
-    Otlp(ExportMetricsServiceRequest),
+    /// Nothing to write: the sender is told the payload failed and keeps it (a `dump`
+    /// listener answers its client UNAVAILABLE).
+    KeptBySender,
 }
 
 /// One payload on its way to a request.
@@ -115,11 +117,16 @@ impl<S: Sink> Worker<S> {
                 self.finish(entry, Ok(()));
                 continue;
             }
-            let size: usize = entry
-                .resource_metrics
-                .iter()
-                .map(|rm| rm.encoded_len() + FRAMING)
-                .sum();
+            // Sizes matter only when payloads share a request.
+            let size: usize = if self.config.batch > 1 {
+                entry
+                    .resource_metrics
+                    .iter()
+                    .map(|rm| rm.encoded_len() + FRAMING)
+                    .sum()
+            } else {
+                0
+            };
             if !group.is_empty() && group_size + size > self.config.max_request_bytes {
                 self.deliver_group(std::mem::take(&mut group)).await;
                 group_size = 0;
@@ -184,7 +191,10 @@ impl<S: Sink> Worker<S> {
             Payload::Otlp(r) => {
                 let original = match line {
                     Some(bytes) => Original::Line { bytes, otlp: true },
-                    None => Original::Otlp(r.clone()),
+                    None if ack.is_some() => Original::KeptBySender,
+                    // Only sources that neither read a line nor wait for the outcome would
+                    // get here; a copy keeps their payloads safe.
+                    None => return Some(self.entry_with_copy(r, ack)),
                 };
                 (original, GoTime::now(), r.resource_metrics)
             }
@@ -197,6 +207,28 @@ impl<S: Sink> Worker<S> {
             resource_metrics,
             ack,
         })
+    }
+
+    /// An OTLP payload with no line and no sender to tell: saved as OTLP JSON if it fails.
+    fn entry_with_copy(
+        &self,
+        request: ExportMetricsServiceRequest,
+        ack: Option<oneshot::Sender<Result<(), String>>>,
+    ) -> Entry {
+        let mut line = Vec::new();
+        otlp_json::write_request(&request, &mut line);
+        line.pop();
+        Entry {
+            original: Original::Line {
+                bytes: line,
+                otlp: true,
+            },
+            packaged_at: GoTime::now(),
+            points: count_data_points(&request.resource_metrics),
+            resource_count: request.resource_metrics.len(),
+            resource_metrics: request.resource_metrics,
+            ack,
+        }
     }
 
     /// Exports payloads packed into one request; a single payload too large for one request
@@ -299,9 +331,11 @@ impl<S: Sink> Worker<S> {
                 }
                 let mut reason = failure.reason;
                 let lines = dead_letter_lines(&entry, failed_parts.as_deref());
-                if let Err(e) = self.dead_letters.write(&lines) {
-                    tracing::error!("could not save a failed payload: {e}");
-                    reason = format!("{reason} (and NOT saved: {e})");
+                if !lines.is_empty() {
+                    if let Err(e) = self.dead_letters.write(&lines) {
+                        tracing::error!("could not save a failed payload: {e}");
+                        reason = format!("{reason} (and NOT saved: {e})");
+                    }
                 }
                 stats.fail(&reason);
                 Err(reason)
@@ -400,7 +434,7 @@ fn dead_letter_lines(
             out.push(b'\n');
         }
         (None, Original::GoSight(p)) => model::write_payload(p, &mut out),
-        (None, Original::Otlp(r)) => otlp_json::write_request(r, &mut out),
+        (_, Original::KeptBySender) => {}
         (Some(parts), _) if gosight => {
             // The inverse mapping gives payloads that convert back to exactly these parts.
             let mut losses = convert::Losses::default();
