@@ -6,6 +6,7 @@
 #   bench/e2e.sh                  # 300 MB capture, no compression, then gzip
 #   SIZE_MB=3000 bench/e2e.sh     # the same at 3 GB (memory must not grow)
 #   RUNS=5 WORKERS=16 bench/e2e.sh
+#   EXTRA="--batch 8" bench/e2e.sh   # any other replay options
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ SIZE_MB=${SIZE_MB:-300}
 RUNS=${RUNS:-3}
 WORKERS=${WORKERS:-16}
 COMPRESSIONS=${COMPRESSIONS:-"none gzip"}
+EXTRA=${EXTRA:-}
 DIR=${BENCH_DIR:-target/bench}
 PORT=${PORT:-14317}
 
@@ -42,7 +44,7 @@ for compression in $COMPRESSIONS; do
     sink=$!
     sleep 0.3
     /usr/bin/time -v "$BIN" replay "$CAPTURE" -e "http://127.0.0.1:$PORT" --workers "$WORKERS" \
-      --compression "$compression" --summary json > "$DIR/summary.json" 2> "$DIR/time.txt"
+      --compression "$compression" --summary json $EXTRA > "$DIR/summary.json" 2> "$DIR/time.txt"
     kill -TERM "$sink"; wait "$sink" || true
     python3 - "$compression" "$run" "$DIR" <<'PY'
 import json, re, sys
