@@ -760,19 +760,30 @@ fn metric(v: &Value) -> Result<Metric> {
     })
 }
 
+/// The `asDouble` / `asInt` oneof of points and exemplars.
+enum Number {
+    Double(f64),
+    Int(i64),
+}
+
+fn number(obj: &Map<String, Value>) -> Result<Option<Number>> {
+    if let Some(d) = get(obj, "asDouble", "as_double") {
+        Ok(Some(Number::Double(
+            double(d).map_err(|e| e.at("asDouble"))?,
+        )))
+    } else if let Some(i) = get(obj, "asInt", "as_int") {
+        Ok(Some(Number::Int(integer(i).map_err(|e| e.at("asInt"))?)))
+    } else {
+        Ok(None)
+    }
+}
+
 fn number_point(v: &Value) -> Result<NumberDataPoint> {
     let obj = as_obj(v)?;
-    let value = if let Some(d) = get(obj, "asDouble", "as_double") {
-        Some(number_data_point::Value::AsDouble(
-            double(d).map_err(|e| e.at("asDouble"))?,
-        ))
-    } else if let Some(i) = get(obj, "asInt", "as_int") {
-        Some(number_data_point::Value::AsInt(
-            integer(i).map_err(|e| e.at("asInt"))?,
-        ))
-    } else {
-        None
-    };
+    let value = number(obj)?.map(|n| match n {
+        Number::Double(d) => number_data_point::Value::AsDouble(d),
+        Number::Int(i) => number_data_point::Value::AsInt(i),
+    });
     Ok(NumberDataPoint {
         attributes: list(obj, "attributes", "attributes", key_value)?,
         start_time_unix_nano: field(obj, "startTimeUnixNano", "start_time_unix_nano", integer)?,
@@ -848,17 +859,10 @@ fn summary_point(v: &Value) -> Result<SummaryDataPoint> {
 
 fn exemplar(v: &Value) -> Result<Exemplar> {
     let obj = as_obj(v)?;
-    let value = if let Some(d) = get(obj, "asDouble", "as_double") {
-        Some(exemplar::Value::AsDouble(
-            double(d).map_err(|e| e.at("asDouble"))?,
-        ))
-    } else if let Some(i) = get(obj, "asInt", "as_int") {
-        Some(exemplar::Value::AsInt(
-            integer(i).map_err(|e| e.at("asInt"))?,
-        ))
-    } else {
-        None
-    };
+    let value = number(obj)?.map(|n| match n {
+        Number::Double(d) => exemplar::Value::AsDouble(d),
+        Number::Int(i) => exemplar::Value::AsInt(i),
+    });
     Ok(Exemplar {
         filtered_attributes: list(obj, "filteredAttributes", "filtered_attributes", key_value)?,
         time_unix_nano: field(obj, "timeUnixNano", "time_unix_nano", integer)?,
