@@ -382,8 +382,10 @@ impl<S: Sink> Worker<S> {
             if started.elapsed() + wait > policy.max_elapsed {
                 return Err(Failure {
                     reason: format!(
-                        "{reason} (gave up retrying after {:.0?})",
-                        started.elapsed()
+                        "{reason} (gave up after {:.0?}: the next retry would pass \
+                         --retry-max-elapsed {:.0?})",
+                        started.elapsed(),
+                        policy.max_elapsed
                     ),
                     unreachable: never_reached,
                 });
