@@ -8,9 +8,9 @@ use color_eyre::Section;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 use super::{finish, handle_signals, open_output, progress_enabled, OnSignal};
-use crate::cli::{DumpArgs, OutputFormat as OutputFormatArg, SummaryFormat};
+use crate::cli::{DumpArgs, OutputFormat as OutputFormatArg};
 use crate::core::retry::RetryPolicy;
-use crate::core::{self, Control, CoreConfig, LineFormat, Report};
+use crate::core::{self, Control, CoreConfig, LineFormat};
 use crate::exit::ExitCode;
 use crate::sink::{FileSink, OutputFormat};
 use crate::source::files::{open_all, FileSource};
@@ -97,16 +97,7 @@ pub async fn run(args: DumpArgs) -> Result<ExitCode> {
     let mut report = report;
     // The time a file write takes is not an export latency.
     report.latency = None;
-    Ok(summarize(&report, args.report.summary, to_stdout))
-}
-
-/// With the output on stdout, a JSON summary goes to stderr so stdout stays pure data.
-fn summarize(report: &Report, summary: SummaryFormat, output_on_stdout: bool) -> ExitCode {
-    if output_on_stdout && summary == SummaryFormat::Json {
-        eprintln!("{}", report.to_json());
-        return ExitCode::from_report(report);
-    }
-    finish(report, summary)
+    Ok(finish(&report, args.report.summary, to_stdout))
 }
 
 fn listener_tls(args: &DumpArgs) -> Result<Option<ServerTlsConfig>> {

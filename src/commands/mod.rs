@@ -298,13 +298,20 @@ pub async fn deliver<Src: Source>(
     Ok(report)
 }
 
-/// Prints the summary and picks the exit code.
-pub fn finish(report: &Report, format: SummaryFormat) -> ExitCode {
+/// Prints the summary and picks the exit code. When the payloads themselves go to stdout
+/// (`-o -`), a JSON summary goes to stderr so stdout stays pure data.
+pub fn finish(report: &Report, format: SummaryFormat, output_on_stdout: bool) -> ExitCode {
     match format {
         SummaryFormat::Text => eprint!("{}", report.to_text()),
+        SummaryFormat::Json if output_on_stdout => eprintln!("{}", report.to_json()),
         SummaryFormat::Json => println!("{}", report.to_json()),
     }
     ExitCode::from_report(report)
+}
+
+/// Whether an `--output` option points at stdout.
+pub fn is_stdout(output: Option<&Path>) -> bool {
+    output.is_some_and(|p| p == Path::new("-"))
 }
 
 /// Opens an output for appending (`-` is stdout).

@@ -33,5 +33,6 @@ pub async fn run(args: ReplayArgs) -> Result<ExitCode> {
         control,
     )
     .await?;
-    Ok(finish(&report, args.report.summary))
+    let to_stdout = super::is_stdout(args.delivery.output.as_deref());
+    Ok(finish(&report, args.report.summary, to_stdout))
 }

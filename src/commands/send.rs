@@ -79,7 +79,8 @@ pub async fn run(args: SendArgs) -> Result<ExitCode> {
         .into());
     };
     add_send_figures(&mut report, args.rate);
-    Ok(super::finish(&report, args.report.summary))
+    let to_stdout = super::is_stdout(args.delivery.output.as_deref());
+    Ok(super::finish(&report, args.report.summary, to_stdout))
 }
 
 /// `achieved_rate` and `latency_ms`, what someone smoke-testing an endpoint wants to see.

@@ -911,3 +911,28 @@ async fn batches_stay_under_the_request_size_limit() {
         .iter()
         .any(|r| r.resource_metrics.len() > 1));
 }
+
+#[tokio::test]
+async fn output_to_stdout_keeps_stdout_pure_data() {
+    let dir = tmp();
+    let run = run_in(
+        dir.path(),
+        &[
+            "replay",
+            "--output",
+            "-",
+            "--summary",
+            "json",
+            &testdata("datapoints.ndjson"),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<_> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 6);
+    for line in lines {
+        metricsender::model::parse_payload(line.as_bytes()).unwrap();
+    }
+    let summary: serde_json::Value = serde_json::from_str(run.stderr.trim()).unwrap();
+    assert_eq!(summary["payloads_sent"], 6);
+}
