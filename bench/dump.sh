@@ -24,6 +24,7 @@ for run in $(seq "$RUNS"); do
     --summary json > "$DIR/dump-summary.json" 2>/dev/null &
   dump=$!
   sleep 0.3
+  kill -0 "$dump" 2>/dev/null || { echo "dump did not start: is port $PORT in use? (PORT=...)" >&2; exit 1; }
   "$BIN" replay "$CAPTURE" -e "http://127.0.0.1:$PORT" --workers "$WORKERS" --summary json > "$DIR/summary.json" 2>/dev/null
   wait "$dump"
   cpu=$(awk '{print $1 + $2}' "$DIR/dump-time.txt")

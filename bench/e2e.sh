@@ -43,6 +43,7 @@ for compression in $COMPRESSIONS; do
     "$SINK" "127.0.0.1:$PORT" > "$DIR/sink.json" 2>/dev/null &
     sink=$!
     sleep 0.3
+    kill -0 "$sink" 2>/dev/null || { echo "the sink did not start: is port $PORT in use? (PORT=...)" >&2; exit 1; }
     /usr/bin/time -v "$BIN" replay "$CAPTURE" -e "http://127.0.0.1:$PORT" --workers "$WORKERS" \
       --compression "$compression" --summary json $EXTRA > "$DIR/summary.json" 2> "$DIR/time.txt"
     kill -TERM "$sink"; wait "$sink" || true
