@@ -10,6 +10,7 @@ use metricsender::convert::{
 };
 use metricsender::model::parse_payload;
 use metricsender::otlp::ExportMetricsServiceRequest;
+use metricsender::otlp_wire::encode_request;
 use prost::Message;
 
 // The same allocator as the binary.
@@ -70,6 +71,13 @@ fn stages(c: &mut Criterion) {
         group.bench_function("encode", |b| {
             b.iter(|| {
                 for r in &requests {
+                    std::hint::black_box(encode_request(r));
+                }
+            })
+        });
+        group.bench_function("encode (prost)", |b| {
+            b.iter(|| {
+                for r in &requests {
                     std::hint::black_box(r.encode_to_vec());
                 }
             })
@@ -86,7 +94,7 @@ fn stages(c: &mut Criterion) {
                     let r = ExportMetricsServiceRequest {
                         resource_metrics: vec![rm],
                     };
-                    std::hint::black_box(r.encode_to_vec());
+                    std::hint::black_box(encode_request(&r));
                 }
             })
         });

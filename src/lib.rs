@@ -15,6 +15,7 @@ pub mod gotime;
 pub mod model;
 pub mod otlp;
 pub mod otlp_json;
+pub mod otlp_wire;
 pub mod sink;
 pub mod source;
 

@@ -50,7 +50,7 @@ impl Sink for OtlpSink {
     type Prepared = Bytes;
 
     fn prepare(&self, request: &ExportMetricsServiceRequest) -> Bytes {
-        Bytes::from(request.encode_to_vec())
+        Bytes::from(crate::otlp_wire::encode_request(request))
     }
 
     fn wire_size(&self, prepared: &Bytes) -> Option<usize> {

@@ -287,6 +287,14 @@ impl Generator {
                         ("tier", "backend"),
                         ("owner", "sre"),
                         ("cluster", "staging-east"),
+                        ("datacenter", "use1-az2"),
+                        ("rack", "r42"),
+                        ("patch_group", "weekly-tue"),
+                        ("backup_policy", "daily-7d"),
+                        ("os_image", "ubuntu-22.04-hardened"),
+                        ("monitoring", "gosight"),
+                        ("compliance", "soc2"),
+                        ("lifecycle", "persistent"),
                     ]
                     .into_iter()
                     .map(|(k, v)| (k.to_owned(), v.to_owned()))
