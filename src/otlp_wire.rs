@@ -610,16 +610,8 @@ mod tests {
     #[test]
     fn the_captures_encode_exactly_as_prost_does() {
         use crate::convert::{payloads_to_request, ConvertNotes, Mapping};
-        for file in [
-            "testdata/host-legacy.ndjson",
-            "testdata/containers-legacy.ndjson",
-            "testdata/datapoints.ndjson",
-        ] {
-            let payloads: Vec<_> = std::fs::read_to_string(file)
-                .unwrap()
-                .lines()
-                .map(|l| crate::model::parse_payload(l.as_bytes()).unwrap())
-                .collect();
+        for file in crate::captures::ALL {
+            let payloads = crate::captures::payloads(file);
             let request =
                 payloads_to_request(&payloads, Mapping::Full, &mut ConvertNotes::default());
             assert_same_bytes(&encode_request(&request), &request.encode_to_vec(), file);

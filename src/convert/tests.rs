@@ -1,7 +1,7 @@
 //! One test per mapping rule of DESIGN.md, plus the round-trip law on the captures.
 
 use super::*;
-use crate::model::{parse_payload, Exemplar as GsExemplar, Metric as GsMetric, QuantileValue};
+use crate::model::{Exemplar as GsExemplar, Metric as GsMetric, QuantileValue};
 
 fn t(text: &str) -> GoTime {
     GoTime::parse(text).unwrap()
@@ -541,16 +541,8 @@ pub(crate) fn round_trip_holds(payloads: &[MetricPayload], mapping: Mapping) {
 
 #[test]
 fn the_round_trip_law_holds_on_every_capture() {
-    for file in [
-        "testdata/host-legacy.ndjson",
-        "testdata/containers-legacy.ndjson",
-        "testdata/datapoints.ndjson",
-    ] {
-        let payloads: Vec<_> = std::fs::read_to_string(file)
-            .unwrap()
-            .lines()
-            .map(|l| parse_payload(l.as_bytes()).unwrap())
-            .collect();
+    for file in crate::captures::ALL {
+        let payloads = crate::captures::payloads(file);
         round_trip_holds(&payloads, Mapping::Agent);
         round_trip_holds(&payloads, Mapping::Full);
     }
