@@ -19,28 +19,6 @@ pub mod otlp_wire;
 pub mod sink;
 pub mod source;
 
-/// The shared GoSight captures under `testdata/`, for unit tests.
-#[cfg(test)]
-pub(crate) mod captures {
-    /// Every capture, by path from the crate root.
-    pub const ALL: [&str; 3] = [
-        "testdata/host-legacy.ndjson",
-        "testdata/containers-legacy.ndjson",
-        "testdata/datapoints.ndjson",
-    ];
-
-    /// The payloads of one capture.
-    pub fn payloads(file: &str) -> Vec<crate::model::MetricPayload> {
-        std::fs::read_to_string(file)
-            .unwrap_or_else(|e| panic!("{file}: {e}"))
-            .lines()
-            .map(|l| {
-                crate::model::parse_payload(l.as_bytes()).unwrap_or_else(|e| panic!("{file}: {e}"))
-            })
-            .collect()
-    }
-}
-
 use clap::CommandFactory;
 use color_eyre::eyre::Result;
 
@@ -63,4 +41,26 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 /// Writes the completion script for `shell`.
 pub fn print_completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
     clap_complete::generate(shell, &mut Cli::command(), "metricsender", out);
+}
+
+/// The shared GoSight captures under `testdata/`, for unit tests.
+#[cfg(test)]
+pub(crate) mod captures {
+    /// Every capture, by path from the crate root.
+    pub const ALL: [&str; 3] = [
+        "testdata/host-legacy.ndjson",
+        "testdata/containers-legacy.ndjson",
+        "testdata/datapoints.ndjson",
+    ];
+
+    /// The payloads of one capture.
+    pub fn payloads(file: &str) -> Vec<crate::model::MetricPayload> {
+        std::fs::read_to_string(file)
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .lines()
+            .map(|l| {
+                crate::model::parse_payload(l.as_bytes()).unwrap_or_else(|e| panic!("{file}: {e}"))
+            })
+            .collect()
+    }
 }
