@@ -367,6 +367,14 @@ impl<S: Sink> Worker<S> {
             }
             let reason = describe(&status);
             let never_reached = transport && !stats.connected.load(Relaxed);
+            if never_reached && policy.enabled && !stats.warned_unreachable.swap(true, Relaxed) {
+                // Otherwise a dead endpoint looks like a hang until the retry budget runs out.
+                tracing::warn!(
+                    "cannot reach the endpoint yet ({reason}); retrying for up to {:.0?} \
+                     (--retry-max-elapsed)",
+                    policy.max_elapsed
+                );
+            }
             let verdict = if policy.enabled {
                 retry::classify(&status)
             } else {

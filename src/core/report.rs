@@ -52,6 +52,8 @@ pub struct Stats {
     pub clamped_timestamps: AtomicU64,
     /// Whether any export ever got an answer from the server.
     pub connected: AtomicBool,
+    /// Whether the user was told the endpoint cannot be reached yet.
+    pub warned_unreachable: AtomicBool,
     rejected: Mutex<Vec<Rejected>>,
     failures: Mutex<HashMap<String, u64>>,
     losses: Mutex<crate::convert::Losses>,
