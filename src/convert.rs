@@ -219,13 +219,8 @@ pub fn scope_name(namespace: &str, subnamespace: &str) -> String {
 /// Takes the resource attributes out of the payload's meta (and ids).
 fn resource_attributes(payload: &mut MetricPayload, mapping: Mapping) -> Vec<KeyValue> {
     let mut meta = payload.meta.take().unwrap_or_default();
-    // The newer spelling wins when both are set; the table reads the newer field.
-    if meta.container_image_id.is_empty() {
-        meta.container_image_id = std::mem::take(&mut meta.contianer_image_id);
-    }
-    if meta.container_image_name.is_empty() {
-        meta.container_image_name = std::mem::take(&mut meta.image_name);
-    }
+    // The table reads the newer spellings.
+    meta.fold_image_spellings();
     let mut attributes = Vec::with_capacity(RESOURCE_ATTRIBUTES.len() + meta.labels.len());
     let extra = match mapping {
         Mapping::Agent => &[][..],

@@ -93,11 +93,6 @@ impl GoTime {
         self.unix_secs
     }
 
-    /// Nanoseconds within the second.
-    pub fn subsec_nanos(&self) -> u32 {
-        self.nanos
-    }
-
     /// Signed nanoseconds since the epoch, wide enough for any RFC 3339 year.
     pub fn unix_nanos_i128(&self) -> i128 {
         i128::from(self.unix_secs) * 1_000_000_000 + i128::from(self.nanos)
@@ -112,16 +107,6 @@ impl GoTime {
             UnixNanos::Clamped(u64::MAX)
         } else {
             UnixNanos::Exact(n as u64)
-        }
-    }
-
-    /// The same instant shifted by `delta_nanos`, keeping the offset.
-    pub fn shifted(&self, delta_nanos: i128) -> Self {
-        let n = self.unix_nanos_i128() + delta_nanos;
-        GoTime {
-            unix_secs: n.div_euclid(1_000_000_000) as i64,
-            nanos: n.rem_euclid(1_000_000_000) as u32,
-            offset_secs: self.offset_secs,
         }
     }
 

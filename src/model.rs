@@ -223,44 +223,15 @@ meta_struct! {
 }
 
 impl Meta {
-    /// The container image id, preferring the newer spelling when both are set.
-    pub fn container_image_id(&self) -> &str {
-        first_non_empty(&self.container_image_id, &self.contianer_image_id)
-    }
-
-    /// The container image name, preferring the newer spelling when both are set.
-    pub fn container_image_name(&self) -> &str {
-        first_non_empty(&self.container_image_name, &self.image_name)
-    }
-}
-
-fn first_non_empty<'a>(preferred: &'a str, fallback: &'a str) -> &'a str {
-    if preferred.is_empty() {
-        fallback
-    } else {
-        preferred
-    }
-}
-
-impl Metric {
-    /// Whether the metric is in the data-point shape.
-    pub fn is_data_point_shape(&self) -> bool {
-        self.data_points.is_some()
-    }
-
-    /// The number of OTLP data points this metric stands for.
-    pub fn data_point_count(&self) -> usize {
-        match &self.data_points {
-            Some(points) => points.len(),
-            None => 1,
+    /// Folds the agent's older container image spellings (`contianer_image_id`,
+    /// `image_name`) into the newer ones; where both are set, the newer one wins.
+    pub fn fold_image_spellings(&mut self) {
+        if self.container_image_id.is_empty() {
+            self.container_image_id = std::mem::take(&mut self.contianer_image_id);
         }
-    }
-}
-
-impl MetricPayload {
-    /// The number of OTLP data points this payload stands for.
-    pub fn data_point_count(&self) -> usize {
-        self.metrics.iter().map(Metric::data_point_count).sum()
+        if self.container_image_name.is_empty() {
+            self.container_image_name = std::mem::take(&mut self.image_name);
+        }
     }
 }
 
@@ -545,15 +516,16 @@ mod tests {
             "timestamp":null,"hostname":null}"#;
         let p = parse_payload(line).unwrap();
         assert_eq!(p.metrics.len(), 3);
-        assert!(!p.metrics[0].is_data_point_shape());
+        assert!(p.metrics[0].data_points.is_none());
         assert_eq!(p.metrics[0].value, 1.5);
         let points = p.metrics[1].data_points.as_ref().unwrap();
         assert_eq!(points[0].count, u64::MAX);
         assert_eq!(points[0].bucket_counts, vec![u64::MAX]);
         assert_eq!(p.metrics[2].data_points, Some(vec![]));
-        let meta = p.meta.unwrap();
-        assert_eq!(meta.container_image_id(), "new");
-        assert_eq!(meta.container_image_name(), "n");
+        let mut meta = p.meta.unwrap();
+        meta.fold_image_spellings();
+        assert_eq!(meta.container_image_id, "new");
+        assert_eq!(meta.container_image_name, "n");
         assert!(p.timestamp.is_zero());
     }
 
