@@ -648,108 +648,77 @@ fn key_value(v: &Value) -> Result<KeyValue> {
 }
 
 fn any_value(v: &Value) -> Result<AnyValue> {
+    use any_value::Value as V;
     let obj = as_obj(v)?;
-    let value = if let Some(s) = get(obj, "stringValue", "string_value") {
-        Some(any_value::Value::StringValue(
-            string(s).map_err(|e| e.at("stringValue"))?,
-        ))
-    } else if let Some(b) = get(obj, "boolValue", "bool_value") {
-        Some(any_value::Value::BoolValue(
-            boolean(b).map_err(|e| e.at("boolValue"))?,
-        ))
-    } else if let Some(i) = get(obj, "intValue", "int_value") {
-        Some(any_value::Value::IntValue(
-            integer(i).map_err(|e| e.at("intValue"))?,
-        ))
-    } else if let Some(d) = get(obj, "doubleValue", "double_value") {
-        Some(any_value::Value::DoubleValue(
-            double(d).map_err(|e| e.at("doubleValue"))?,
-        ))
-    } else if let Some(a) = get(obj, "arrayValue", "array_value") {
-        let a = as_obj(a).map_err(|e| e.at("arrayValue"))?;
-        Some(any_value::Value::ArrayValue(ArrayValue {
-            values: list(a, "values", "values", any_value).map_err(|e| e.at("arrayValue"))?,
-        }))
-    } else if let Some(l) = get(obj, "kvlistValue", "kvlist_value") {
-        let l = as_obj(l).map_err(|e| e.at("kvlistValue"))?;
-        Some(any_value::Value::KvlistValue(KeyValueList {
-            values: list(l, "values", "values", key_value).map_err(|e| e.at("kvlistValue"))?,
-        }))
-    } else if let Some(b) = get(obj, "bytesValue", "bytes_value") {
-        let text = string(b).map_err(|e| e.at("bytesValue"))?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(&text)
-            .map_err(|_| OtlpJsonError::new("expected base64").at("bytesValue"))?;
-        Some(any_value::Value::BytesValue(bytes))
+    let value = if let Some(s) = opt_field(obj, "stringValue", "string_value", string)? {
+        Some(V::StringValue(s))
+    } else if let Some(b) = opt_field(obj, "boolValue", "bool_value", boolean)? {
+        Some(V::BoolValue(b))
+    } else if let Some(i) = opt_field(obj, "intValue", "int_value", integer)? {
+        Some(V::IntValue(i))
+    } else if let Some(d) = opt_field(obj, "doubleValue", "double_value", double)? {
+        Some(V::DoubleValue(d))
+    } else if let Some(a) = member(obj, "arrayValue", "array_value", |a| {
+        Ok(ArrayValue {
+            values: list(a, "values", "values", any_value)?,
+        })
+    })? {
+        Some(V::ArrayValue(a))
+    } else if let Some(l) = member(obj, "kvlistValue", "kvlist_value", |l| {
+        Ok(KeyValueList {
+            values: list(l, "values", "values", key_value)?,
+        })
+    })? {
+        Some(V::KvlistValue(l))
     } else {
-        None
+        opt_field(obj, "bytesValue", "bytes_value", base64_bytes)?.map(V::BytesValue)
     };
     Ok(AnyValue { value })
 }
 
+fn base64_bytes(v: &Value) -> Result<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(string(v)?)
+        .map_err(|_| OtlpJsonError::new("expected base64"))
+}
+
 fn metric(v: &Value) -> Result<Metric> {
     let obj = as_obj(v)?;
-    let data = if let Some(g) = get(obj, "gauge", "gauge") {
-        let g = as_obj(g).map_err(|e| e.at("gauge"))?;
-        Some(metric::Data::Gauge(Gauge {
-            data_points: list(g, "dataPoints", "data_points", number_point)
-                .map_err(|e| e.at("gauge"))?,
-        }))
-    } else if let Some(s) = get(obj, "sum", "sum") {
-        let s = as_obj(s).map_err(|e| e.at("sum"))?;
-        let sum = || -> Result<Sum> {
-            Ok(Sum {
-                data_points: list(s, "dataPoints", "data_points", number_point)?,
-                aggregation_temporality: field(
-                    s,
-                    "aggregationTemporality",
-                    "aggregation_temporality",
-                    temporality,
-                )?,
-                is_monotonic: field(s, "isMonotonic", "is_monotonic", boolean)?,
-            })
-        };
-        Some(metric::Data::Sum(sum().map_err(|e| e.at("sum"))?))
-    } else if let Some(h) = get(obj, "histogram", "histogram") {
-        let h = as_obj(h).map_err(|e| e.at("histogram"))?;
-        let histogram = || -> Result<Histogram> {
-            Ok(Histogram {
-                data_points: list(h, "dataPoints", "data_points", histogram_point)?,
-                aggregation_temporality: field(
-                    h,
-                    "aggregationTemporality",
-                    "aggregation_temporality",
-                    temporality,
-                )?,
-            })
-        };
-        Some(metric::Data::Histogram(
-            histogram().map_err(|e| e.at("histogram"))?,
-        ))
-    } else if let Some(h) = get(obj, "exponentialHistogram", "exponential_histogram") {
-        let h = as_obj(h).map_err(|e| e.at("exponentialHistogram"))?;
-        let histogram = || -> Result<ExponentialHistogram> {
-            Ok(ExponentialHistogram {
-                data_points: list(h, "dataPoints", "data_points", exp_histogram_point)?,
-                aggregation_temporality: field(
-                    h,
-                    "aggregationTemporality",
-                    "aggregation_temporality",
-                    temporality,
-                )?,
-            })
-        };
-        Some(metric::Data::ExponentialHistogram(
-            histogram().map_err(|e| e.at("exponentialHistogram"))?,
-        ))
-    } else if let Some(s) = get(obj, "summary", "summary") {
-        let s = as_obj(s).map_err(|e| e.at("summary"))?;
-        Some(metric::Data::Summary(Summary {
-            data_points: list(s, "dataPoints", "data_points", summary_point)
-                .map_err(|e| e.at("summary"))?,
-        }))
+    let data = if let Some(g) = member(obj, "gauge", "gauge", |o| {
+        Ok(Gauge {
+            data_points: list(o, "dataPoints", "data_points", number_point)?,
+        })
+    })? {
+        Some(metric::Data::Gauge(g))
+    } else if let Some(s) = member(obj, "sum", "sum", |o| {
+        Ok(Sum {
+            data_points: list(o, "dataPoints", "data_points", number_point)?,
+            aggregation_temporality: temporality_of(o)?,
+            is_monotonic: field(o, "isMonotonic", "is_monotonic", boolean)?,
+        })
+    })? {
+        Some(metric::Data::Sum(s))
+    } else if let Some(h) = member(obj, "histogram", "histogram", |o| {
+        Ok(Histogram {
+            data_points: list(o, "dataPoints", "data_points", histogram_point)?,
+            aggregation_temporality: temporality_of(o)?,
+        })
+    })? {
+        Some(metric::Data::Histogram(h))
+    } else if let Some(h) = member(obj, "exponentialHistogram", "exponential_histogram", |o| {
+        Ok(ExponentialHistogram {
+            data_points: list(o, "dataPoints", "data_points", exp_histogram_point)?,
+            aggregation_temporality: temporality_of(o)?,
+        })
+    })? {
+        Some(metric::Data::ExponentialHistogram(h))
     } else {
-        None
+        member(obj, "summary", "summary", |o| {
+            Ok(Summary {
+                data_points: list(o, "dataPoints", "data_points", summary_point)?,
+            })
+        })?
+        .map(metric::Data::Summary)
     };
     Ok(Metric {
         name: field(obj, "name", "name", string)?,
@@ -758,6 +727,27 @@ fn metric(v: &Value) -> Result<Metric> {
         data,
         metadata: list(obj, "metadata", "metadata", key_value)?,
     })
+}
+
+/// A oneof member that is a message: read by `f`, its errors placed under its name.
+fn member<T>(
+    obj: &Map<String, Value>,
+    camel: &str,
+    snake: &str,
+    f: impl FnOnce(&Map<String, Value>) -> Result<T>,
+) -> Result<Option<T>> {
+    get(obj, camel, snake)
+        .map(|v| as_obj(v).and_then(f).map_err(|e| e.at(camel)))
+        .transpose()
+}
+
+fn temporality_of(obj: &Map<String, Value>) -> Result<i32> {
+    field(
+        obj,
+        "aggregationTemporality",
+        "aggregation_temporality",
+        temporality,
+    )
 }
 
 /// The `asDouble` / `asInt` oneof of points and exemplars.
