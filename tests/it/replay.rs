@@ -491,7 +491,7 @@ async fn a_server_not_up_at_start_is_waited_for() {
     let dir = tmp();
     let addr = free_addr();
     let endpoint = format!("http://{addr}");
-    let child = command(
+    let child = spawn_in(
         dir.path(),
         &[
             "replay",
@@ -503,11 +503,7 @@ async fn a_server_not_up_at_start_is_waited_for() {
             "50ms",
             &testdata("datapoints.ndjson"),
         ],
-    )
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
+    );
     tokio::time::sleep(Duration::from_millis(700)).await;
     let receiver = Receiver::start_on(
         addr,
@@ -516,13 +512,8 @@ async fn a_server_not_up_at_start_is_waited_for() {
         Default::default(),
     )
     .await;
-    let out = child.wait_with_output().await.unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let run = wait(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(receiver.accepted_points(), 602);
 }
 
@@ -541,7 +532,7 @@ async fn a_server_restarted_mid_replay_loses_nothing() {
     .await;
     let addr = receiver.addr;
     let endpoint = receiver.endpoint();
-    let child = command(
+    let child = spawn_in(
         dir.path(),
         &[
             "replay",
@@ -555,11 +546,7 @@ async fn a_server_restarted_mid_replay_loses_nothing() {
             "2",
             &testdata("host-legacy.ndjson"),
         ],
-    )
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
+    );
     // Let some payloads through, then take the server away for a while.
     while record.count.load(std::sync::atomic::Ordering::SeqCst) < 20 {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -567,10 +554,9 @@ async fn a_server_restarted_mid_replay_loses_nothing() {
     receiver.stop().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let _restarted = Receiver::start_on(addr, plan, None, record.clone()).await;
-    let out = child.wait_with_output().await.unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = wait(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let s = run.summary();
     assert_eq!(s["payloads_sent"], 200, "{s}");
     assert!(s["retries"].as_u64().unwrap() > 0, "{s}");
     // Everything arrived at least once (a request cut off mid-answer may arrive twice).
@@ -750,7 +736,7 @@ async fn sigint_mid_replay_drains_and_exits_130_with_a_summary() {
         Receiver::start(|_| Reply::Slow(Duration::from_millis(50), Box::new(Reply::Ok))).await;
     let endpoint = receiver.endpoint();
     let failed = dir.path().join("failed.ndjson");
-    let child = command(
+    let child = spawn_in(
         dir.path(),
         &[
             "replay",
@@ -764,11 +750,7 @@ async fn sigint_mid_replay_drains_and_exits_130_with_a_summary() {
             failed.to_str().unwrap(),
             &testdata("host-legacy.ndjson"),
         ],
-    )
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
+    );
     while receiver.calls() < 3 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -778,14 +760,9 @@ async fn sigint_mid_replay_drains_and_exits_130_with_a_summary() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let out = child.wait_with_output().await.unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = wait(child).await;
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    let s = run.summary();
     assert_eq!(s["ending"], "interrupted");
     let read = s["payloads_read"].as_u64().unwrap();
     assert_eq!(

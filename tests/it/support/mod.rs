@@ -324,6 +324,25 @@ pub async fn run_in(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Starts the binary with `args` in `dir` without waiting; stdout and stderr are captured.
+pub fn spawn_in(dir: &Path, args: &[&str]) -> tokio::process::Child {
+    command(dir, args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for a run started with [`spawn_in`].
+pub async fn wait(child: tokio::process::Child) -> Run {
+    let output = child.wait_with_output().await.unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// The binary as a command, environment cleared of OTLP variables.
 pub fn command(dir: &Path, args: &[&str]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(bin());
