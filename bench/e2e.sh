@@ -40,13 +40,13 @@ echo "capture: $CAPTURE ($((BYTES / 1024 / 1024)) MiB, $(wc -l < "$CAPTURE") pay
 
 for compression in $COMPRESSIONS; do
   for run in $(seq "$RUNS"); do
-    "$SINK" "127.0.0.1:$PORT" > "$DIR/sink.json" 2>/dev/null &
+    /usr/bin/time -v -o "$DIR/sink-time.txt" "$SINK" "127.0.0.1:$PORT" > "$DIR/sink.json" 2>/dev/null &
     sink=$!
     sleep 0.3
     kill -0 "$sink" 2>/dev/null || { echo "the sink did not start: is port $PORT in use? (PORT=...)" >&2; exit 1; }
     /usr/bin/time -v "$BIN" replay "$CAPTURE" -e "http://127.0.0.1:$PORT" --workers "$WORKERS" \
       --compression "$compression" --summary json $EXTRA > "$DIR/summary.json" 2> "$DIR/time.txt"
-    kill -TERM "$sink"; wait "$sink" || true
+    pkill -TERM -P "$sink"; wait "$sink" || true
     python3 - "$compression" "$run" "$DIR" <<'PY'
 import json, re, sys
 compression, run, d = sys.argv[1:4]
@@ -55,9 +55,12 @@ t = open(f"{d}/time.txt").read()
 grab = lambda key: float(re.search(re.escape(key) + r":\s*([\d.]+)", t).group(1))
 cpu = grab("User time (seconds)") + grab("System time (seconds)")
 rss = grab("Maximum resident set size (kbytes)") / 1024
+t = open(f"{d}/sink-time.txt").read()
+sink_cpu = grab("User time (seconds)") + grab("System time (seconds)")
 secs = s["elapsed_seconds"]
 print(f"compression={compression:5} run={run} payloads/s={s['payloads_sent']/secs:8.0f} "
-      f"data_points/s={s['data_points_sent']/secs:10.0f} cpu_s={cpu:6.1f} peak_rss_mib={rss:5.1f} "
+      f"data_points/s={s['data_points_sent']/secs:10.0f} cpu_s={cpu:6.1f} sink_cpu_s={sink_cpu:6.1f} "
+      f"peak_rss_mib={rss:5.1f} "
       f"sent={s['payloads_sent']} failed={s['payloads_failed']}")
 PY
   done

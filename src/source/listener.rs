@@ -107,7 +107,10 @@ impl Source for ListenerSource {
                 }
             };
         }
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(self.listener);
+        // tonic sets TCP_NODELAY only on sockets it binds itself; without it every answer
+        // (headers, message, trailers) waits on the client's delayed ACK.
+        let incoming =
+            tonic::transport::server::TcpIncoming::from(self.listener).with_nodelay(Some(true));
         let served = server
             .layer(tower::util::MapResponseLayer::new(
                 oversize_is_resource_exhausted,
