@@ -6,14 +6,135 @@
 //! agent's field names and `omitempty` flags, Go's float and string formatting, so a file we
 //! write is one the agent could have written. This module knows nothing of OTLP.
 
-use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::gotime::GoTime;
 
-/// A string map as Go writes it: keys sorted.
-pub type StringMap = BTreeMap<String, String>;
+/// A string map (dimensions, labels, tags) as Go reads and writes it: keys unique and sorted,
+/// a repeated key keeps its last value.
+///
+/// A sorted `Vec` rather than a `BTreeMap`: these maps hold a handful of entries, read once and
+/// moved into OTLP attributes, and a tree node per map was a measurable part of parsing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct StringMap(Vec<(String, String)>);
+
+impl StringMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        StringMap(Vec::new())
+    }
+
+    /// Whether it has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many entries (distinct keys) it has.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.position(key).ok().map(|i| self.0[i].1.as_str())
+    }
+
+    /// Whether `key` has a value.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_ok()
+    }
+
+    /// Sets `key` to `value`, replacing an earlier value.
+    pub fn insert(&mut self, key: String, value: String) {
+        match self.position(&key) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&String, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Sorts entries read in any order; of equal keys the last one wins, as in Go.
+    fn from_unsorted(mut entries: Vec<(String, String)>) -> Self {
+        if !entries.is_sorted_by(|a, b| a.0 < b.0) {
+            // Stable, so equal keys stay in input order and the last one is kept below.
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut unique: Vec<(String, String)> = Vec::with_capacity(entries.len());
+            for entry in entries {
+                match unique.last_mut() {
+                    Some(last) if last.0 == entry.0 => *last = entry,
+                    _ => unique.push(entry),
+                }
+            }
+            entries = unique;
+        }
+        StringMap(entries)
+    }
+}
+
+impl FromIterator<(String, String)> for StringMap {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        StringMap::from_unsorted(iter.into_iter().collect())
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for StringMap {
+    fn from(entries: [(String, String); N]) -> Self {
+        StringMap::from_unsorted(entries.into())
+    }
+}
+
+impl IntoIterator for StringMap {
+    type Item = (String, String);
+    type IntoIter = std::vec::IntoIter<(String, String)>;
+
+    /// Entries in key order.
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl Serialize for StringMap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for StringMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
+            type Value = StringMap;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<StringMap, A::Error> {
+                let mut entries = Vec::with_capacity(access.size_hint().unwrap_or(4));
+                // Go decodes a null value as the zero value, "".
+                while let Some((key, value)) = access.next_entry::<String, Option<String>>()? {
+                    entries.push((key, value.unwrap_or_default()));
+                }
+                Ok(StringMap::from_unsorted(entries))
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
+}
 
 /// A short string that is read but never sent on (namespace, type, …): kept inline, so
 /// reading one costs no allocation.
@@ -101,7 +222,7 @@ pub struct DataPoint {
     #[serde(
         default,
         deserialize_with = "null_default",
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "StringMap::is_empty"
     )]
     pub attributes: StringMap,
     #[serde(default)]
@@ -177,7 +298,7 @@ pub struct Exemplar {
     #[serde(
         default,
         deserialize_with = "null_default",
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "StringMap::is_empty"
     )]
     pub filtered_attributes: StringMap,
 }
@@ -201,9 +322,9 @@ macro_rules! meta_struct {
                 #[serde(default, deserialize_with = "null_default", skip_serializing_if = "String::is_empty")]
                 pub $after: String,
             )*
-            #[serde(default, deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]
+            #[serde(default, deserialize_with = "null_default", skip_serializing_if = "StringMap::is_empty")]
             pub labels: StringMap,
-            #[serde(default, deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]
+            #[serde(default, deserialize_with = "null_default", skip_serializing_if = "StringMap::is_empty")]
             pub tags: StringMap,
         }
     };
@@ -580,5 +701,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn string_maps_read_as_go_reads_a_map_and_write_sorted() {
+        let line = br#"{"metrics":[{"name":"x","dimensions":{"b":"1","a":2}}]}"#;
+        let e = parse_payload(line).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("metrics[0].dimensions.a"));
+
+        let line = br#"{"metrics":[{"name":"x","value":1,"dimensions":{"z":"1","a":"2","z":"3","m":null}}]}"#;
+        let p = parse_payload(line).unwrap();
+        let dims = &p.metrics[0].dimensions;
+        assert_eq!(dims.len(), 3);
+        assert_eq!(dims.get("z"), Some("3"), "the last of a repeated key wins");
+        let keys: Vec<&str> = dims.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "m", "z"]);
+        let mut out = Vec::new();
+        write_payload(&p, &mut out);
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains(r#""dimensions":{"a":"2","m":"","z":"3"}"#),
+            "{out}"
+        );
+
+        let mut map = StringMap::from([("b".into(), "1".into()), ("a".into(), "2".into())]);
+        map.insert("b".into(), "9".into());
+        map.insert("0".into(), "x".into());
+        let entries: Vec<(String, String)> = map.into_iter().collect();
+        assert_eq!(
+            entries,
+            [("0", "x"), ("a", "2"), ("b", "9")].map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
     }
 }

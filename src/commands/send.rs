@@ -1,7 +1,6 @@
 //! `metricsender send`: ad-hoc metrics from flags, payloads from `--json`/`--file`, or a
 //! synthetic load, through the core to an OTLP endpoint (or a file with `--output`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use color_eyre::eyre::Result;
@@ -13,7 +12,7 @@ use crate::convert;
 use crate::core::{Control, LineFormat, Report};
 use crate::exit::{ExitCode, UsageError};
 use crate::gotime::GoTime;
-use crate::model::{Meta, Metric, MetricPayload, StatisticValues};
+use crate::model::{Meta, Metric, MetricPayload, StatisticValues, StringMap};
 use crate::source::files::{open_all, FileSource, Input};
 use crate::source::generator::{GeneratorSource, PayloadsSource};
 
@@ -106,7 +105,7 @@ fn add_send_figures(report: &mut Report, asked_rate: Option<f64>) {
 
 /// The one payload `--metric` flags describe.
 pub fn adhoc_payload(args: &SendArgs, now: GoTime) -> Result<MetricPayload, UsageError> {
-    let dimensions: BTreeMap<String, String> = args.attrs.iter().cloned().collect();
+    let dimensions: StringMap = args.attrs.iter().cloned().collect();
     let metrics = args
         .metrics
         .iter()

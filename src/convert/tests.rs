@@ -606,7 +606,12 @@ fn inverse_reports_what_gosight_cannot_hold() {
     let p = &payloads[0];
     assert_eq!(p.hostname, "h");
     assert_eq!(
-        p.meta.as_ref().unwrap().labels["telemetry.sdk.name"],
+        p.meta
+            .as_ref()
+            .unwrap()
+            .labels
+            .get("telemetry.sdk.name")
+            .unwrap(),
         "otel"
     );
     assert_eq!(p.metrics.len(), 1);
@@ -645,7 +650,7 @@ mod properties {
     }
 
     fn map() -> impl Strategy<Value = StringMap> {
-        btree_map(text(), text(), 0..4)
+        btree_map(text(), text(), 0..4).prop_map(StringMap::from_iter)
     }
 
     fn data_point() -> impl Strategy<Value = DataPoint> {
