@@ -1,8 +1,9 @@
 //! The GoSight capture model: `MetricPayload`, `Metric` in both of its shapes, and `Meta`,
 //! read and written exactly as the agent's Go `encoding/json` does.
 //!
-//! Reading follows Go's decoder where that costs little: unknown fields are ignored, `null`
-//! leaves a field at its zero value, a repeated key keeps the last value. Writing uses the
+//! Reading follows Go's decoder: keys match field names in any letter case, unknown fields are
+//! ignored, `null` leaves a field at its zero value, a repeated key keeps the last value (lines
+//! that need the first or the last two take a slower second reading). Writing uses the
 //! agent's field names and `omitempty` flags, Go's float and string formatting, so a file we
 //! write is one the agent could have written. This module knows nothing of OTLP.
 
@@ -13,6 +14,8 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::gotime::GoTime;
+
+mod go_json;
 
 /// A string map (dimensions, labels, tags) as Go reads and writes it: keys unique and sorted,
 /// a repeated key keeps its last value.
@@ -142,6 +145,7 @@ pub type Label = compact_str::CompactString;
 
 /// One package of metrics from one agent, as the agent sends and captures it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct MetricPayload {
     #[serde(default, deserialize_with = "null_default")]
     pub agent_id: String,
@@ -162,6 +166,7 @@ pub struct MetricPayload {
 
 /// Min / max / count / sum of an agent-shape metric (CloudWatch-style statistic set).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct StatisticValues {
     #[serde(default, deserialize_with = "null_default")]
     pub min: f64,
@@ -179,6 +184,7 @@ pub struct StatisticValues {
 /// carries `data_points`. A metric is in the data-point shape exactly when its JSON has a
 /// `data_points` key, so both shapes can be mixed in one payload and written back as read.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Metric {
     #[serde(default, deserialize_with = "null_default")]
     pub namespace: Label,
@@ -218,6 +224,7 @@ pub struct Metric {
 
 /// One point of a data-point-shape metric.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct DataPoint {
     #[serde(
         default,
@@ -275,6 +282,7 @@ pub struct DataPoint {
 
 /// One quantile of a summary point.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct QuantileValue {
     #[serde(default, deserialize_with = "null_default")]
     pub quantile: f64,
@@ -284,6 +292,7 @@ pub struct QuantileValue {
 
 /// A sampled measurement linked to a trace.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Exemplar {
     #[serde(default, deserialize_with = "null_default")]
     pub value: f64,
@@ -308,8 +317,10 @@ macro_rules! meta_struct {
         /// Where a payload comes from: host, cloud, container and agent facts, plus labels and tags.
         ///
         /// Field names and order are the agent's pinned model, its spelling
-        /// `contianer_image_id` included; the newer `container_image_*` spellings are read too.
+        /// `contianer_image_id` included; the newer model's `container_image_*` spellings and
+        /// its `runtime_name` / `runtime_version` (carried through `dump`, not sent) too.
         #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+        #[serde(deny_unknown_fields)]
         pub struct Meta {
             $(
                 #[serde(default, deserialize_with = "null_default", skip_serializing_if = "String::is_empty")]
@@ -340,7 +351,7 @@ meta_struct! {
     service_id, container_id, container_name, pod_name, namespace, cluster_name, node_name,
     contianer_image_id, image_name, container_image_id, container_image_name, application,
     environment, service, version, deployment_id, public_ip, private_ip, mac_address,
-    network_interface,
+    network_interface, runtime_name, runtime_version,
 }
 
 impl Meta {
@@ -416,68 +427,91 @@ impl Serialize for Metric {
 
 /// Why a line is not a GoSight payload.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}column {column}: {message}", field.as_deref().map(|f| format!("field `{f}`, ")).unwrap_or_default())]
+#[error("{}{}{message}",
+    field.as_deref().map(|f| format!("field `{f}`, ")).unwrap_or_default(),
+    column.map(|c| format!("column {c}: ")).unwrap_or_default())]
 pub struct PayloadError {
     /// The path of the offending field (`metrics[3].value`), when the error is inside one.
     pub field: Option<String>,
-    /// 1-based column (byte offset) in the line.
-    pub column: usize,
+    /// 1-based column (byte offset) in the line, when known.
+    pub column: Option<usize>,
     /// What is wrong.
     pub message: String,
 }
 
 /// Parses one NDJSON line (without its line ending) as a GoSight payload.
+///
+/// Reads as Go's `encoding/json` does: besides the agent's own output, keys in another letter
+/// case, unknown keys and repeated keys are accepted (see `go_json`).
 pub fn parse_payload(line: &[u8]) -> Result<MetricPayload, PayloadError> {
     // Validating the whole line once is cheaper than serde_json checking string by string.
     let Ok(text) = std::str::from_utf8(line) else {
-        return Err(explain_parse_error(line));
+        return Err(explain_parse_error(line, None));
     };
-    match serde_json::from_str(text) {
-        Ok(payload) => Ok(payload),
-        // The fast path has no field path; re-reading a bad line to find it costs nothing
-        // on good input.
-        Err(_) => Err(explain_parse_error(line)),
+    // The fast path: straight from the text, every key one of the model's.
+    if let Ok(payload) = serde_json::from_str(text) {
+        return Ok(payload);
     }
+    let lenient = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) => serde_path_to_error::deserialize(go_json::GoValue(value)),
+        Err(_) => return Err(explain_parse_error(line, None)),
+    };
+    lenient.map_err(|e| explain_parse_error(line, Some(e)))
 }
 
-fn explain_parse_error(line: &[u8]) -> PayloadError {
+/// Finds what is wrong with a line, with the field's path and the column. `lenient` is the
+/// error of the Go-style reading, when the line is JSON.
+fn explain_parse_error(
+    line: &[u8],
+    lenient: Option<serde_path_to_error::Error<serde_json::Error>>,
+) -> PayloadError {
     if let Err(e) = std::str::from_utf8(line) {
         return PayloadError {
             field: None,
-            column: e.valid_up_to() + 1,
+            column: Some(e.valid_up_to() + 1),
             message: "invalid UTF-8".to_owned(),
         };
     }
+    // Read again, strictly, from the text: that is where columns are known.
     let mut de = serde_json::Deserializer::from_slice(line);
     let (field, inner) = match serde_path_to_error::deserialize::<_, MetricPayload>(&mut de) {
-        Err(e) => {
-            let path = e.path().to_string();
-            (
-                Some(path).filter(|p| p != "." && !p.is_empty()),
-                e.into_inner(),
-            )
-        }
+        Err(e) => (field_path(&e), e.into_inner()),
         Ok(_) => match de.end() {
             Err(e) => (None, e),
-            Ok(()) => {
-                return PayloadError {
-                    field: None,
-                    column: 1,
-                    message: "unparseable line".to_owned(),
-                }
-            }
+            Ok(()) => (None, serde::de::Error::custom("unparseable line")),
         },
     };
-    let mut message = inner.to_string();
-    // serde_json appends its own "at line 1 column N"; the column is reported on its own.
-    if let Some(at) = message.rfind(" at line ") {
-        message.truncate(at);
+    let refused_leniency = inner.is_data()
+        && ["unknown field", "duplicate field"]
+            .iter()
+            .any(|refusal| inner.to_string().starts_with(refusal));
+    if let (true, Some(lenient)) = (refused_leniency, lenient) {
+        // The strict reading stopped at a key Go accepts; the error is the lenient one's,
+        // which has no column.
+        return PayloadError {
+            field: field_path(&lenient),
+            column: None,
+            message: without_position(lenient.into_inner()),
+        };
     }
     PayloadError {
         field,
-        column: inner.column(),
-        message,
+        column: Some(inner.column()).filter(|&c| c > 0),
+        message: without_position(inner),
     }
+}
+
+fn field_path(e: &serde_path_to_error::Error<serde_json::Error>) -> Option<String> {
+    Some(e.path().to_string()).filter(|p| p != "." && !p.is_empty())
+}
+
+/// The message without serde_json's own "at line 1 column N": the column is reported apart.
+fn without_position(e: serde_json::Error) -> String {
+    let mut message = e.to_string();
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
+    message
 }
 
 /// Appends `payload` to `out` as one NDJSON line, formatted as Go's `encoding/json` does.
@@ -663,7 +697,7 @@ mod tests {
         let e = parse_payload(line).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("metrics[0].value"));
         assert!(e.message.contains("invalid type"), "{e}");
-        assert_eq!(e.column, 38);
+        assert_eq!(e.column, Some(38));
         let e =
             parse_payload(br#"{"metrics":[{"name":"x","timestamp":"yesterday"}]}"#).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("metrics[0].timestamp"));
@@ -676,7 +710,7 @@ mod tests {
         assert!(e.message.contains("EOF"), "{e}");
         let e = parse_payload(b"{\"hostname\":\"\xff\"}").unwrap_err();
         assert_eq!(e.message, "invalid UTF-8");
-        assert_eq!(e.column, 14);
+        assert_eq!(e.column, Some(14));
         assert!(parse_payload(b"[1,2]").is_err());
         assert!(parse_payload(b"{} {}").is_err());
     }
@@ -732,5 +766,68 @@ mod tests {
             entries,
             [("0", "x"), ("a", "2"), ("b", "9")].map(|(k, v)| (k.to_owned(), v.to_owned()))
         );
+    }
+
+    #[test]
+    fn keys_are_matched_as_go_matches_them() {
+        // Another letter case, an unknown key and a repeated key: Go reads all three.
+        let line = br#"{"HostName":"h1","Metrics":[{"NAME":"x","Value":2,"Type":"gauge","\u017Fource":"agent"}],"agent_id":"a","agent_id":"b","extra":{"deep":[1]}}"#;
+        let p = parse_payload(line).unwrap();
+        assert_eq!(p.hostname, "h1");
+        assert_eq!(p.agent_id, "b", "the last of a repeated key wins");
+        assert_eq!(p.metrics.len(), 1);
+        assert_eq!(p.metrics[0].name, "x");
+        assert_eq!(p.metrics[0].value, 2.0);
+        assert_eq!(p.metrics[0].kind, "gauge");
+        assert_eq!(
+            p.metrics[0].source, "agent",
+            "the long s folds to s, as in Go"
+        );
+
+        // Nested structs too: meta, stats, data points and their quantiles.
+        let line = br#"{"Meta":{"HOSTNAME":"m","Tags":{"Env":"prod"}},"metrics":[{"name":"s","Stats":{"SUM":3},"data_points":[{"Value":1.5,"Quantile_Values":[{"Quantile":0.5}]}]}]}"#;
+        let p = parse_payload(line).unwrap();
+        let meta = p.meta.as_ref().unwrap();
+        assert_eq!(meta.hostname, "m");
+        assert_eq!(
+            meta.tags.get("Env"),
+            Some("prod"),
+            "map keys are data: kept as written"
+        );
+        assert_eq!(p.metrics[0].stats.unwrap().sum, 3.0);
+        let point = &p.metrics[0].data_points.as_ref().unwrap()[0];
+        assert_eq!(point.value, 1.5);
+        assert_eq!(point.quantile_values[0].quantile, 0.5);
+    }
+
+    #[test]
+    fn an_error_behind_a_lenient_key_is_still_named() {
+        let line = br#"{"extra":1,"Metrics":[{"name":"x","value":"high"}]}"#;
+        let e = parse_payload(line).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("metrics[0].value"));
+        assert!(e.message.contains("invalid type"), "{e}");
+        assert_eq!(e.column, None);
+        assert!(!e.to_string().contains("column"), "{e}");
+        // Without lenient keys the column is known.
+        let line = br#"{"metrics":[{"name":"x","value":"high"}]}"#;
+        assert_eq!(parse_payload(line).unwrap_err().column, Some(38));
+    }
+
+    #[test]
+    fn the_captures_take_the_fast_path() {
+        // Every key the agent writes is in the model, so its lines are never read twice.
+        for file in [
+            "testdata/host-legacy.ndjson",
+            "testdata/containers-legacy.ndjson",
+            "testdata/datapoints.ndjson",
+            "testdata/synthetic-host.ndjson",
+        ] {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                if let Err(e) = serde_json::from_str::<MetricPayload>(line) {
+                    panic!("{file}:{}: {e}", i + 1);
+                }
+            }
+        }
     }
 }

@@ -149,6 +149,42 @@ async fn hard_line_cases_are_handled_and_bad_lines_reported_with_file_and_line()
 }
 
 #[tokio::test]
+async fn keys_in_another_case_and_unknown_keys_are_read_as_go_reads_them() {
+    // Go's decoder matches keys case-insensitively and skips unknown ones: a hand-edited line
+    // must not lose its metrics without a word.
+    let dir = tmp();
+    let original = std::fs::read_to_string(testdata("host-legacy.ndjson"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let edited = original
+        .replacen('{', r#"{"schema_version":{"major":2,"tags":["x"]},"#, 1)
+        .replace(r#""metrics":"#, r#""Metrics":"#)
+        .replace(r#""value":"#, r#""VALUE":"#)
+        .replace(r#""unit":"#, r#""Unit":"#);
+    assert_ne!(edited, original);
+    for (name, line) in [("original", &original), ("edited", &edited)] {
+        std::fs::write(dir.path().join(name), format!("{line}\n")).unwrap();
+    }
+    let sent = |name: &'static str| {
+        let dir = dir.path().to_owned();
+        async move {
+            let receiver = Receiver::ok().await;
+            let path = dir.join(name);
+            let run = replay(&dir, &receiver, &[], &[path.to_str().unwrap()]).await;
+            assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+            assert_eq!(run.assert_balanced()["lines_rejected"], 0);
+            receiver.accepted()
+        }
+    };
+    let original = sent("original").await;
+    assert!(metricsender::otlp::count_data_points(&original[0].resource_metrics) > 0);
+    assert_eq!(sent("edited").await, original);
+}
+
+#[tokio::test]
 async fn strict_stops_at_a_malformed_line_with_exit_65() {
     let dir = tmp();
     let path = dir.path().join("bad.ndjson");
