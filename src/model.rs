@@ -452,19 +452,27 @@ pub fn parse_payload(line: &[u8]) -> Result<MetricPayload, PayloadError> {
     if let Ok(payload) = serde_json::from_str(text) {
         return Ok(payload);
     }
-    let lenient = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(value) => serde_path_to_error::deserialize(go_json::GoValue(value)),
-        Err(_) => return Err(explain_parse_error(line, None)),
+    let second_reading = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) => serde_path_to_error::deserialize(go_json::GoValue(value)).map_err(|e| {
+            // No column: the value no longer knows where it was in the line.
+            PayloadError {
+                field: field_path(&e),
+                column: None,
+                message: without_position(e.into_inner()),
+            }
+        }),
+        Err(e) => Err(PayloadError {
+            field: None,
+            column: Some(e.column()),
+            message: without_position(e),
+        }),
     };
-    lenient.map_err(|e| explain_parse_error(line, Some(e)))
+    second_reading.map_err(|e| explain_parse_error(line, Some(e)))
 }
 
-/// Finds what is wrong with a line, with the field's path and the column. `lenient` is the
-/// error of the Go-style reading, when the line is JSON.
-fn explain_parse_error(
-    line: &[u8],
-    lenient: Option<serde_path_to_error::Error<serde_json::Error>>,
-) -> PayloadError {
+/// Finds what is wrong with a line, with the field's path and the column. `second_reading` is
+/// what the Go-style reading found, when the line is UTF-8.
+fn explain_parse_error(line: &[u8], second_reading: Option<PayloadError>) -> PayloadError {
     if let Err(e) = std::str::from_utf8(line) {
         return PayloadError {
             field: None,
@@ -472,7 +480,7 @@ fn explain_parse_error(
             message: "invalid UTF-8".to_owned(),
         };
     }
-    // Read again, strictly, from the text: that is where columns are known.
+    // Read again, strictly, from the text: that gives both the field and the column.
     let mut de = serde_json::Deserializer::from_slice(line);
     let (field, inner) = match serde_path_to_error::deserialize::<_, MetricPayload>(&mut de) {
         Err(e) => (field_path(&e), e.into_inner()),
@@ -485,19 +493,14 @@ fn explain_parse_error(
         && ["unknown field", "duplicate field"]
             .iter()
             .any(|refusal| inner.to_string().starts_with(refusal));
-    if let (true, Some(lenient)) = (refused_leniency, lenient) {
-        // The strict reading stopped at a key Go accepts; the error is the lenient one's,
-        // which has no column.
-        return PayloadError {
-            field: field_path(&lenient),
-            column: None,
-            message: without_position(lenient.into_inner()),
-        };
-    }
-    PayloadError {
-        field,
-        column: Some(inner.column()).filter(|&c| c > 0),
-        message: without_position(inner),
+    match second_reading {
+        // The strict reading stopped at a key Go accepts, before the real problem.
+        Some(second_reading) if refused_leniency => second_reading,
+        _ => PayloadError {
+            field,
+            column: Some(inner.column()).filter(|&c| c > 0),
+            message: without_position(inner),
+        },
     }
 }
 
@@ -811,6 +814,10 @@ mod tests {
         // Without lenient keys the column is known.
         let line = br#"{"metrics":[{"name":"x","value":"high"}]}"#;
         assert_eq!(parse_payload(line).unwrap_err().column, Some(38));
+        // A truncated line is reported as truncated, whatever keys come before the cut.
+        let e = parse_payload(br#"{"extra":1,"Metrics":[{"name":"x","val"#).unwrap_err();
+        assert!(e.message.contains("EOF"), "{e}");
+        assert_eq!(e.column, Some(38));
     }
 
     #[test]
