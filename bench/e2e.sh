@@ -38,6 +38,8 @@ fi
 BYTES=$(stat -c %s "$CAPTURE")
 echo "capture: $CAPTURE ($((BYTES / 1024 / 1024)) MiB, $(wc -l < "$CAPTURE") payloads)"
 
+RESULTS="$DIR/results.txt"
+: > "$RESULTS"
 for compression in $COMPRESSIONS; do
   for run in $(seq "$RUNS"); do
     /usr/bin/time -v -o "$DIR/sink-time.txt" "$SINK" "127.0.0.1:$PORT" > "$DIR/sink.json" 2>/dev/null &
@@ -64,4 +66,18 @@ print(f"compression={compression:5} run={run} payloads/s={s['payloads_sent']/sec
       f"sent={s['payloads_sent']} failed={s['payloads_failed']}")
 PY
   done
-done
+done | tee "$RESULTS"
+
+# Medians per compression: what the README reports.
+python3 - "$RESULTS" <<'PY'
+import re, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    fields = dict(re.findall(r"(\S+)=\s*(\S+)", line))
+    runs.setdefault(fields["compression"], []).append(fields)
+for compression, rows in runs.items():
+    med = lambda key: statistics.median(float(r[key]) for r in rows)
+    print(f"median of {len(rows)}: compression={compression:5} payloads/s={med('payloads/s'):8.0f} "
+          f"data_points/s={med('data_points/s'):10.0f} cpu_s={med('cpu_s'):6.1f} "
+          f"sink_cpu_s={med('sink_cpu_s'):6.1f} peak_rss_mib={med('peak_rss_mib'):5.1f}")
+PY
