@@ -173,7 +173,8 @@ impl Receiver {
         }
         let router = server.add_service(service);
         let task = tokio::spawn(async move {
-            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            let incoming =
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
             let _ = router
                 .serve_with_incoming_shutdown(incoming, async {
                     let _ = shutdown_rx.await;
