@@ -2,8 +2,7 @@
 
 use clap::Parser;
 use metricsender::cli::{Cli, ColorChoice};
-use metricsender::exit::{ExitCode, UsageError};
-use metricsender::source::files::OpenError;
+use metricsender::exit::ExitCode;
 
 // Parsing and converting allocate many small strings; mimalloc makes that markedly cheaper
 // than glibc's allocator (see the README's Performance section).
@@ -52,13 +51,7 @@ fn main() -> std::process::ExitCode {
         Ok(code) => code.into(),
         Err(report) => {
             eprintln!("Error: {report:?}");
-            if report.downcast_ref::<OpenError>().is_some() {
-                ExitCode::NoInput.into()
-            } else if report.downcast_ref::<UsageError>().is_some() {
-                ExitCode::Usage.into()
-            } else {
-                ExitCode::Failure.into()
-            }
+            ExitCode::from_error(&report).into()
         }
     }
 }

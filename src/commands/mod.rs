@@ -10,16 +10,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use color_eyre::eyre::{eyre, Result, WrapErr};
+use clap::ValueEnum;
+use color_eyre::eyre::Result;
 use color_eyre::Section;
 
 use crate::cli::{self, DeliveryArgs, ProgressMode, ReportArgs, SummaryFormat, TargetArgs};
 use crate::convert::Mapping;
-use crate::core::connection::{Compression, TargetConfig, TlsConfig};
 use crate::core::retry::RetryPolicy;
-use crate::core::{self, Control, CoreConfig, FailedOut, Report, Source};
-use crate::exit::ExitCode;
-use crate::sink::{FileSink, NullSink, OtlpSink, OutputFormat};
+use crate::core::{self, Control, CoreConfig, FailedOut, Report, Signal, Source};
+use crate::exit::{ConfigError, CreateError, ExitCode, OpenError, UsageError};
+use crate::sink::connection::{Compression, ConnectionError, TargetConfig, TlsConfig};
+use crate::sink::{FileSink, GrpcSink, NullSink, OutputFormat};
 
 const DEFAULT_ENDPOINT: &str = "http://localhost:4317";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -47,10 +48,30 @@ fn otel_env(env: Env, suffix: &str) -> Option<(String, String)> {
     })
 }
 
-/// The OTLP target from flags, then the OpenTelemetry variables, then the defaults.
+/// Reads a certificate, key or payload file named by `from` (a flag or variable).
+pub fn read_file(path: &Path, from: &str) -> Result<Vec<u8>, OpenError> {
+    std::fs::read(path).map_err(|source| OpenError {
+        path: path.to_owned(),
+        from: Some(from.to_owned()),
+        source,
+    })
+}
+
+/// The OTLP target from flags, then the OpenTelemetry variables, then the defaults. Flags
+/// and variables go through the same validation: a bad value in either is a usage error.
 pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
+    let bad_env = |name: &str, value: &str, expected: &str| -> color_eyre::eyre::Report {
+        UsageError::new(format!("{name}={value:?}: expected {expected}")).into()
+    };
     let insecure = args.insecure
-        || otel_env(env, "INSECURE").is_some_and(|(_, v)| v.eq_ignore_ascii_case("true"));
+        || match otel_env(env, "INSECURE") {
+            None => false,
+            Some((name, v)) => match v.to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(bad_env(&name, &v, "true or false")),
+            },
+        };
     let endpoint = args
         .endpoint
         .clone()
@@ -71,9 +92,7 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
                 (None, Some((name, value))) => (PathBuf::from(value), name),
                 (None, None) => return Ok(None),
             };
-            std::fs::read(&path)
-                .wrap_err_with(|| format!("reading {} (from {from})", path.display()))
-                .map(Some)
+            Ok(Some(read_file(&path, &from)?))
         };
     let tls = if endpoint.starts_with("https://") {
         let ca_pem = file_option(&args.ca_cert, "--ca-cert", "CERTIFICATE")?;
@@ -83,10 +102,10 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
             _ => {
-                return Err(
-                    eyre!("mutual TLS needs both a client certificate and its key")
-                        .suggestion("pass both --client-cert and --client-key"),
-                )
+                return Err(color_eyre::eyre::Report::new(UsageError::new(
+                    "mutual TLS needs both a client certificate and its key",
+                ))
+                .suggestion("pass both --client-cert and --client-key"))
             }
         };
         Some(TlsConfig {
@@ -101,7 +120,8 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
     let mut headers = Vec::new();
     if let Some((name, value)) = otel_env(env, "HEADERS") {
         for pair in value.split(',').filter(|p| !p.trim().is_empty()) {
-            let (k, v) = cli::parse_key_value(pair).map_err(|e| eyre!("{name}: {e}"))?;
+            let (k, v) =
+                cli::parse_key_value(pair).map_err(|e| UsageError::new(format!("{name}: {e}")))?;
             // Flags win over the environment for the same key.
             if !args
                 .headers
@@ -118,12 +138,8 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
         Some(c) => c,
         None => match otel_env(env, "COMPRESSION") {
             None => cli::Compression::None,
-            Some((name, v)) => match v.to_ascii_lowercase().as_str() {
-                "gzip" => cli::Compression::Gzip,
-                "zstd" => cli::Compression::Zstd,
-                "none" => cli::Compression::None,
-                _ => return Err(eyre!("{name}={v:?}: expected gzip, zstd or none")),
-            },
+            Some((name, v)) => cli::Compression::from_str(&v, true)
+                .map_err(|_| bad_env(&name, &v, "gzip, zstd or none"))?,
         },
     };
     let timeout = match args.timeout {
@@ -132,12 +148,12 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
             None => DEFAULT_TIMEOUT,
             Some((name, v)) => Duration::from_millis(
                 v.parse()
-                    .map_err(|_| eyre!("{name}={v:?}: expected milliseconds, e.g. 10000"))?,
+                    .map_err(|_| bad_env(&name, &v, "milliseconds, e.g. 10000"))?,
             ),
         },
     };
     if timeout.is_zero() {
-        return Err(eyre!("the export timeout must be more than zero"));
+        return Err(UsageError::new("the export timeout must be more than zero").into());
     }
     Ok(TargetConfig {
         endpoint,
@@ -150,6 +166,19 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
         },
         timeout,
     })
+}
+
+/// A connection that cannot be configured: a usage error, or TLS material that does not
+/// parse.
+fn connection_error(error: ConnectionError) -> color_eyre::eyre::Report {
+    match error {
+        ConnectionError::Tls { endpoint, reason } => ConfigError {
+            what: format!("TLS for {endpoint}"),
+            reason,
+        }
+        .into(),
+        other => UsageError::new(other.to_string()).into(),
+    }
 }
 
 /// `%XX` escapes in OTEL header values (W3C baggage encoding).
@@ -213,52 +242,56 @@ pub fn progress_enabled(mode: ProgressMode) -> bool {
 /// What the first Ctrl-C or SIGTERM does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnSignal {
-    /// Stop reading, dead-letter what was not sent, exit 130 (`send`, `replay`).
+    /// Stop reading, dead-letter what was not sent, exit 130 or 143 (`send`, `replay`).
     Interrupt,
     /// Stop accepting and finish what was received: the normal end of a capture (`dump`).
     Stop,
 }
 
-/// The first Ctrl-C or SIGTERM ends the run as `on_signal` says, after draining; a second one
-/// exits at once.
+/// The first Ctrl-C or SIGTERM ends the run as `on_signal` says, after draining; a second
+/// one cuts the exports in flight, and the run still writes its failed-payloads file and its
+/// summary.
 pub fn handle_signals(control: Arc<Control>, on_signal: OnSignal) {
     tokio::spawn(async move {
-        shutdown_signal().await;
+        let signal = shutdown_signal().await;
         match on_signal {
             OnSignal::Interrupt => {
                 eprintln!(
-                    "interrupted: draining in-flight payloads (Ctrl-C again to quit at once)"
+                    "interrupted: finishing in-flight exports, saving the rest \
+                     (Ctrl-C again to cut them short)"
                 );
-                control.interrupt();
+                control.interrupt(signal);
             }
             OnSignal::Stop => {
-                eprintln!("stopping: writing what was received (Ctrl-C again to quit at once)");
+                eprintln!("stopping: writing what was received (Ctrl-C again to cut it short)");
                 control.stop_reading();
             }
         }
         shutdown_signal().await;
-        eprintln!("interrupted twice: exiting without draining");
-        std::process::exit(ExitCode::Interrupted as i32);
+        eprintln!("interrupted twice: cutting in-flight exports short; they are saved as failed");
+        control.abort();
     });
 }
 
-async fn shutdown_signal() {
+async fn shutdown_signal() -> Signal {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
         match signal(SignalKind::terminate()) {
             Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => Signal::Interrupt,
+                _ = term.recv() => Signal::Terminate,
             },
             Err(_) => {
                 let _ = tokio::signal::ctrl_c().await;
+                Signal::Interrupt
             }
         }
     }
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+        Signal::Interrupt
     }
 }
 
@@ -290,7 +323,7 @@ pub async fn deliver<Src: Source>(
     } else {
         let target = target_config(target, &process_env)?;
         tracing::debug!(?target, "sending");
-        let sink = OtlpSink::new(&target)?;
+        let sink = GrpcSink::new(&target).map_err(connection_error)?;
         return Ok(core::run(source, Arc::new(sink), config, control).await);
     };
     // Latency of a file write or of nothing at all is not an export latency.
@@ -315,7 +348,7 @@ pub fn is_stdout(output: Option<&Path>) -> bool {
 }
 
 /// Opens an output for appending (`-` is stdout).
-pub fn open_output(path: &Path) -> Result<Box<dyn std::io::Write + Send>> {
+pub fn open_output(path: &Path) -> Result<Box<dyn std::io::Write + Send>, CreateError> {
     if path == Path::new("-") {
         return Ok(Box::new(std::io::stdout()));
     }
@@ -323,7 +356,10 @@ pub fn open_output(path: &Path) -> Result<Box<dyn std::io::Write + Send>> {
         .create(true)
         .append(true)
         .open(path)
-        .wrap_err_with(|| format!("opening {} for writing", path.display()))?;
+        .map_err(|source| CreateError {
+            path: path.to_owned(),
+            source,
+        })?;
     Ok(Box::new(std::io::BufWriter::with_capacity(
         256 * 1024,
         file,

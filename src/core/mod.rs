@@ -6,8 +6,8 @@
 //! The core knows nothing of the command line: commands build a [`CoreConfig`], a source and a
 //! sink, and call [`run`].
 
-pub mod connection;
 mod dead_letter;
+pub mod outcome;
 mod pool;
 pub mod report;
 pub mod retry;
@@ -23,11 +23,11 @@ use tokio_util::sync::CancellationToken;
 
 use dead_letter::DeadLetters;
 pub use dead_letter::FailedOut;
-pub use report::{Ending, Rejected, Report, Stats};
+pub use outcome::{ExportOutcome, Failure};
+pub use report::{Ending, Rejected, Report, Signal, Stats, StoppedAt};
 use retry::RetryPolicy;
 
 use crate::convert::Mapping;
-use crate::gotime::GoTime;
 use crate::model::{self, MetricPayload};
 use crate::otlp::ExportMetricsServiceRequest;
 use crate::otlp_json;
@@ -96,6 +96,9 @@ pub struct Origin {
 pub enum Body {
     /// A raw capture line, parsed by a worker (so parsing runs on every core).
     Line(Vec<u8>, LineFormat),
+    /// A capture line the source parsed already (`--strict`, so that nothing after a
+    /// malformed line is queued), with its bytes to dead-letter byte for byte.
+    Parsed(Payload, Vec<u8>),
     /// A GoSight payload built by the source.
     GoSight(Box<MetricPayload>),
     /// An OTLP request received or built by the source.
@@ -129,15 +132,6 @@ pub enum Payload {
     Otlp(ExportMetricsServiceRequest),
 }
 
-/// What a sink says about an accepted request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Exported {
-    /// Data points the server accepted the request with but rejected (`partial_success`).
-    pub rejected_data_points: i64,
-    /// The server's explanation of a partial success.
-    pub error_message: String,
-}
-
 /// Where requests go: an OTLP endpoint, a file, or nowhere (`--dry-run`).
 pub trait Sink: Send + Sync + 'static {
     /// A request in the form this sink sends it, made once and reused by every retry.
@@ -151,27 +145,36 @@ pub trait Sink: Send + Sync + 'static {
         None
     }
 
-    /// Delivers one request. An error is classified by [`retry::classify`].
-    fn export(
-        &self,
-        prepared: &Self::Prepared,
-    ) -> impl Future<Output = Result<Exported, tonic::Status>> + Send;
+    /// Delivers one request and says, typed, how it went.
+    fn export(&self, prepared: &Self::Prepared) -> impl Future<Output = ExportOutcome> + Send;
 }
+
+/// A source that could not go on (its own trouble, not a payload's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceError(pub String);
 
 /// Where payloads come from.
 pub trait Source: Send + 'static {
     /// Feeds the queue until the input ends or [`Feed::stopped`]; dropping the feed tells the
     /// workers no more is coming.
-    fn run(self, feed: Feed) -> impl Future<Output = ()> + Send;
+    fn run(self, feed: Feed) -> impl Future<Output = Result<(), SourceError>> + Send;
 }
 
 /// Run-wide state: the counters and the controls that end a run early.
+///
+/// Three levels of stopping: *reading* stops (the source ends; what is queued is still
+/// delivered: `--strict`, `dump --count`), *sending* stops (no new exports or retries; what is
+/// queued is dead-lettered: a signal, an unreachable endpoint, a setup or output failure), and
+/// *abort* cuts the exports in flight too (a second signal); what they carried is
+/// dead-lettered all the same.
 #[derive(Debug, Default)]
 pub struct Control {
-    /// Counters, shared with sinks that report into them.
+    /// Counters, shared with sinks and sources that report into them.
     pub stats: Stats,
     stop_reading: CancellationToken,
-    interrupt: CancellationToken,
+    stop_sending: CancellationToken,
+    abort: CancellationToken,
     ending: Mutex<Ending>,
 }
 
@@ -181,11 +184,23 @@ impl Control {
         Arc::new(Control::default())
     }
 
-    /// Ctrl-C: stop reading, cut retry waits, dead-letter what has not been sent.
-    pub fn interrupt(&self) {
-        self.end(Ending::Interrupted);
+    /// Ends the run for `ending`: stop reading, start nothing new, dead-letter what is queued.
+    pub fn halt(&self, ending: Ending) {
+        self.end(ending);
         self.stop_reading.cancel();
-        self.interrupt.cancel();
+        self.stop_sending.cancel();
+    }
+
+    /// A signal: [`Control::halt`] as interrupted.
+    pub fn interrupt(&self, signal: Signal) {
+        self.halt(Ending::Interrupted(signal));
+    }
+
+    /// A second signal: cut the exports in flight as well.
+    pub fn abort(&self) {
+        self.stop_reading.cancel();
+        self.stop_sending.cancel();
+        self.abort.cancel();
     }
 
     /// Stop reading; what is queued is still delivered.
@@ -203,25 +218,52 @@ impl Control {
         self.stop_reading.cancelled().await;
     }
 
-    /// Whether the run was interrupted.
-    pub fn is_interrupted(&self) -> bool {
-        self.interrupt.is_cancelled()
+    /// Whether sending has stopped (the run is draining).
+    pub fn is_halted(&self) -> bool {
+        self.stop_sending.is_cancelled()
     }
 
-    /// Records why the run ends; the first reason wins.
-    fn end(&self, ending: Ending) {
+    /// Waits until sending stops.
+    pub async fn halted(&self) {
+        self.stop_sending.cancelled().await;
+    }
+
+    /// Whether exports in flight are to be cut.
+    pub fn is_aborted(&self) -> bool {
+        self.abort.is_cancelled()
+    }
+
+    /// Waits until exports in flight are to be cut.
+    pub async fn aborted(&self) {
+        self.abort.cancelled().await;
+    }
+
+    /// Records a reason for the run to end; the most severe one wins (CLI.md's precedence).
+    pub fn end(&self, ending: Ending) {
         let mut current = self.ending.lock().unwrap_or_else(|e| e.into_inner());
-        if *current == Ending::Completed {
+        if ending.rank() > current.rank() {
             *current = ending;
         }
     }
 
-    fn ending(&self) -> Ending {
+    /// Why the run ends, as far as known now.
+    pub fn ending(&self) -> Ending {
         self.ending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
+}
+
+/// What became of a line handed to [`Feed::blocking_send_line`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineFate {
+    /// Queued for the workers.
+    Queued,
+    /// Malformed, with `--strict`: reported, and the run stops reading.
+    Rejected,
+    /// Not taken: the run is stopping.
+    Stopped,
 }
 
 /// A source's end of the queue.
@@ -248,6 +290,42 @@ impl Feed {
         !self.control.is_stopped() && self.tx.blocking_send(unit).is_ok()
     }
 
+    /// Queues a capture line from a blocking thread. With `--strict` the line is parsed here,
+    /// in input order, so that a malformed line stops the run before anything after it is
+    /// queued.
+    pub fn blocking_send_line(
+        &self,
+        bytes: Vec<u8>,
+        format: LineFormat,
+        origin: Origin,
+    ) -> LineFate {
+        let body = if self.strict {
+            match parse_line(&bytes, format) {
+                Ok(payload) => Body::Parsed(payload, bytes),
+                Err(error) => {
+                    self.reject(Rejected {
+                        file: origin.file.to_string(),
+                        line: origin.line,
+                        error,
+                    });
+                    return LineFate::Rejected;
+                }
+            }
+        } else {
+            Body::Line(bytes, format)
+        };
+        let unit = Unit {
+            origin: Some(origin),
+            body,
+            ack: None,
+        };
+        if self.blocking_send(unit) {
+            LineFate::Queued
+        } else {
+            LineFate::Stopped
+        }
+    }
+
     /// Whether the source should stop.
     pub fn stopped(&self) -> bool {
         self.control.is_stopped()
@@ -272,7 +350,8 @@ fn reject(control: &Control, strict: bool, rejected: Rejected) {
     }
 }
 
-/// Runs the pipeline to the end and reports.
+/// Runs the pipeline to the end and reports. Every payload read is settled (acknowledged or
+/// dead-lettered) before this returns, whatever ended the run.
 pub async fn run<Src: Source, S: Sink>(
     source: Src,
     sink: Arc<S>,
@@ -293,7 +372,7 @@ pub async fn run<Src: Source, S: Sink>(
             let mut tick = tokio::time::interval(Duration::from_millis(150));
             loop {
                 tick.tick().await;
-                progress.update(&control.stats, started);
+                progress.update(&control.stats, started, control.is_halted());
             }
         })
     };
@@ -315,9 +394,15 @@ pub async fn run<Src: Source, S: Sink>(
         };
         workers.spawn(worker.run(rx.clone()));
     }
-    if let Err(e) = source_task.await {
-        tracing::error!("the input reader stopped unexpectedly: {e}");
+    let source_error = match source_task.await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(e) => Some(format!("the input reader stopped unexpectedly: {e}")),
+    };
+    if let Some(e) = &source_error {
+        tracing::error!("{e}");
     }
+    // Workers end once the queue is closed and empty: everything queued has been settled.
     while let Some(joined) = workers.join_next().await {
         if let Err(e) = joined {
             tracing::error!("a worker stopped unexpectedly: {e}");
@@ -325,9 +410,16 @@ pub async fn run<Src: Source, S: Sink>(
     }
     ticker.abort();
     progress.finish();
-    control
+    let mut report = control
         .stats
-        .report(started.elapsed(), control.ending(), dead_letters.path())
+        .report(started.elapsed(), control.ending(), dead_letters.path());
+    report.source_error = source_error;
+    debug_assert!(
+        report.is_balanced(),
+        "the accounting laws do not hold: {}",
+        report.to_json()
+    );
+    report
 }
 
 /// Every error in a chain, as one line.
@@ -345,25 +437,89 @@ pub fn error_chain_of(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Parses one capture line in the given (or detected) format.
+/// Parses one capture line in the given (or detected) format. A line that is not a JSON
+/// object, or that has no field of the format at all, is malformed: it would otherwise count
+/// as a payload sent with nothing in it.
 pub fn parse_line(bytes: &[u8], format: LineFormat) -> Result<Payload, String> {
+    if !bytes.trim_ascii_start().starts_with(b"{") {
+        return Err(
+            "not a JSON object: a capture line is one GoSight payload or one OTLP JSON MetricsData object"
+                .to_owned(),
+        );
+    }
     let otlp = match format {
         LineFormat::Auto => otlp_json::looks_like_otlp_json(bytes),
         LineFormat::GoSight => false,
         LineFormat::OtlpJson => true,
     };
     if otlp {
-        otlp_json::parse_request(bytes)
-            .map(Payload::Otlp)
-            .map_err(|e| e.to_string())
+        let request = otlp_json::parse_request(bytes).map_err(|e| e.to_string())?;
+        if request.resource_metrics.is_empty() && !has_key(bytes, OTLP_KEYS, false) {
+            return Err(format_mismatch(
+                bytes,
+                "OTLP JSON (no resourceMetrics field)",
+            ));
+        }
+        Ok(Payload::Otlp(request))
     } else {
-        model::parse_payload(bytes)
-            .map(|p| Payload::GoSight(Box::new(p)))
-            .map_err(|e| e.to_string())
+        let payload = model::parse_payload(bytes).map_err(|e| e.to_string())?;
+        // Go matches keys in any letter case; a payload with metrics has a GoSight key.
+        if payload.metrics.is_empty() && !has_key(bytes, GOSIGHT_KEYS, true) {
+            return Err(format_mismatch(
+                bytes,
+                "a GoSight payload (no GoSight field)",
+            ));
+        }
+        Ok(Payload::GoSight(Box::new(payload)))
     }
 }
 
+const OTLP_KEYS: &[&str] = &["resourceMetrics", "resource_metrics"];
+const GOSIGHT_KEYS: &[&str] = &[
+    "agent_id",
+    "host_id",
+    "hostname",
+    "endpoint_id",
+    "metrics",
+    "meta",
+    "timestamp",
+];
+
+/// Whether the line's object has one of `keys` at its top level.
+fn has_key(line: &[u8], keys: &[&str], any_case: bool) -> bool {
+    let Ok(object) =
+        serde_json::from_slice::<std::collections::HashMap<String, serde::de::IgnoredAny>>(line)
+    else {
+        return false;
+    };
+    object.keys().any(|k| {
+        keys.iter().any(|key| {
+            if any_case {
+                key.eq_ignore_ascii_case(k)
+            } else {
+                key == k
+            }
+        })
+    })
+}
+
+/// The rejection of a line read in the wrong format, naming the format it looks like.
+fn format_mismatch(line: &[u8], read_as: &str) -> String {
+    let looks_like = if has_key(line, OTLP_KEYS, false) {
+        "it looks like OTLP JSON (use --format otlp-json or auto)"
+    } else if has_key(line, GOSIGHT_KEYS, true) {
+        "it looks like a GoSight payload (use --format gosight or auto)"
+    } else {
+        "it looks like neither a GoSight payload nor OTLP JSON"
+    };
+    format!("read as {read_as}, the line holds nothing: {looks_like}")
+}
+
 /// The default failed-payloads file name, for a run that started at `now`.
-pub fn default_failed_out_name(now: GoTime) -> PathBuf {
-    PathBuf::from(format!("metricsender-failed-{}.ndjson", now.unix_secs()))
+pub fn default_failed_out_name(now: crate::gotime::GoTime) -> PathBuf {
+    PathBuf::from(format!(
+        "metricsender-failed-{}-{}.ndjson",
+        now.unix_secs(),
+        std::process::id()
+    ))
 }

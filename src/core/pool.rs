@@ -1,6 +1,11 @@
 //! The workers: each takes up to `--batch` units from the queue, parses and converts them,
-//! packs them into requests under `--max-request-bytes`, and exports with retries. Every
-//! payload ends in exactly one place: sent, failed (dead-lettered), or rejected.
+//! plans their delivery as requests under `--max-request-bytes`, and exports with retries.
+//!
+//! Nothing is lost, by construction: every payload read becomes a [`Ledger`] that knows its
+//! data points and which of its parts are still unacknowledged. Delivery only marks parts
+//! acknowledged or records why they failed; dropping the ledger settles it — sent when every
+//! part was acknowledged, otherwise dead-lettered as exactly what was not — so no path (a
+//! failure, a halt, an abort, a part never tried) can forget a payload or a data point.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -10,10 +15,10 @@ use prost::Message;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::dead_letter::DeadLetters;
-use super::retry::{self, Backoff, Verdict};
+use super::retry::Backoff;
 use super::{
-    parse_line, reject, split, Body, Control, CoreConfig, Ending, Exported, Origin, Payload,
-    Rejected, Sink, Unit,
+    parse_line, reject, split, Body, Control, CoreConfig, Ending, ExportOutcome, Failure, Origin,
+    Payload, Rejected, Sink, Unit,
 };
 use crate::convert::{self, ConvertNotes};
 use crate::gotime::GoTime;
@@ -37,41 +42,135 @@ enum Original {
     },
     GoSight(Box<MetricPayload>),
     /// Nothing to write: the sender is told the payload failed and keeps it (a `dump`
-    /// listener answers its client UNAVAILABLE).
+    /// listener answers its client with an error).
     KeptBySender,
 }
 
-/// One payload on its way to a request.
-struct Entry {
+/// What of a payload is not acknowledged yet.
+enum Pending {
+    /// The payload as a whole (it may share a request with others).
+    Whole,
+    /// The parts it was split into, each with whether it was acknowledged.
+    Parts(Vec<(ExportMetricsServiceRequest, bool)>),
+    /// Nothing: every point was acknowledged.
+    Nothing,
+}
+
+/// One payload's account. Dropping it settles the payload (see the module docs).
+struct Ledger {
+    control: Arc<Control>,
+    dead_letters: Arc<DeadLetters>,
     original: Original,
-    /// The payload's own timestamp, for rewriting failed parts of a split payload.
+    /// The payload's own timestamp, for writing failed parts of a split payload.
     packaged_at: GoTime,
-    resource_metrics: Vec<ResourceMetrics>,
-    /// How many `ResourceMetrics` it has (they may be packed into a shared request).
-    resource_count: usize,
     points: u64,
+    pending: Pending,
+    /// The first reason a part of it failed.
+    failure: Option<Failure>,
     ack: Option<oneshot::Sender<Result<(), String>>>,
 }
 
-/// Why a payload could not be delivered.
-#[derive(Debug, Clone)]
-struct Failure {
-    reason: String,
-    /// The endpoint never answered and the transport gave up: no point trying the rest.
-    unreachable: bool,
+impl Ledger {
+    fn acknowledged(&mut self) {
+        self.pending = Pending::Nothing;
+    }
+
+    fn failed(&mut self, failure: &Failure) {
+        self.failure.get_or_insert_with(|| failure.clone());
+    }
+
+    fn unacknowledged_points(&self) -> u64 {
+        match &self.pending {
+            Pending::Whole => self.points,
+            Pending::Parts(parts) => parts
+                .iter()
+                .filter(|(_, acked)| !acked)
+                .map(|(part, _)| count_data_points(&part.resource_metrics))
+                .sum(),
+            Pending::Nothing => 0,
+        }
+    }
+
+    /// The lines it is dead-lettered as: its original when nothing of it was acknowledged,
+    /// otherwise exactly the parts that were not, in the form it came in.
+    fn dead_letter_lines(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let unacked: Vec<&ExportMetricsServiceRequest> = match &self.pending {
+            Pending::Parts(parts) if parts.iter().any(|(_, acked)| *acked) => parts
+                .iter()
+                .filter(|(_, acked)| !acked)
+                .map(|(part, _)| part)
+                .collect(),
+            _ => {
+                match &self.original {
+                    Original::Line { bytes, .. } => {
+                        out.extend_from_slice(bytes);
+                        out.push(b'\n');
+                    }
+                    Original::GoSight(p) => model::write_payload(p, &mut out),
+                    Original::KeptBySender => {}
+                }
+                return out;
+            }
+        };
+        match &self.original {
+            Original::KeptBySender => {}
+            Original::GoSight(_) | Original::Line { otlp: false, .. } => {
+                // The inverse mapping gives payloads that convert back to exactly these parts.
+                let mut losses = convert::Losses::default();
+                for part in unacked {
+                    for back in convert::request_to_payloads(part, self.packaged_at, &mut losses) {
+                        model::write_payload(&back, &mut out);
+                    }
+                }
+            }
+            Original::Line { otlp: true, .. } => {
+                for part in unacked {
+                    otlp_json::write_request(part, &mut out);
+                }
+            }
+        }
+        out
+    }
 }
 
-impl Failure {
-    fn new(reason: impl Into<String>) -> Self {
-        Failure {
-            reason: reason.into(),
-            unreachable: false,
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        let stats = &self.control.stats;
+        let unacked = self.unacknowledged_points();
+        stats
+            .data_points_sent
+            .fetch_add(self.points - unacked, Relaxed);
+        let result = if unacked == 0 {
+            stats.payloads_sent.fetch_add(1, Relaxed);
+            Ok(())
+        } else {
+            let failure = self.failure.take().unwrap_or_else(|| {
+                Failure::new(
+                    "not sent",
+                    format!("not sent: {}", self.control.ending().reason()),
+                )
+            });
+            let mut message = failure.message;
+            let lines = self.dead_letter_lines();
+            if !lines.is_empty() {
+                if let Err(e) = self.dead_letters.write(&lines) {
+                    tracing::error!("could not save a failed payload: {e}");
+                    message = format!("{message} (and NOT saved: {e})");
+                }
+            }
+            stats.data_points_failed.fetch_add(unacked, Relaxed);
+            stats.fail(&failure.kind, &message);
+            Err(message)
+        };
+        if let Some(ack) = self.ack.take() {
+            let _ = ack.send(result);
         }
     }
 }
 
-/// How a payload ended: sent, or failed with (for a split payload) the parts that failed.
-type Outcome = Result<(), (Failure, Option<Vec<ExportMetricsServiceRequest>>)>;
+/// A payload admitted to delivery: its ledger and what it sends.
+type Admitted = (Ledger, Vec<ResourceMetrics>);
 
 /// Bytes a `ResourceMetrics` adds to a request beyond its own encoding (tag and length).
 const FRAMING: usize = 6;
@@ -101,29 +200,17 @@ impl<S: Sink> Worker<S> {
 
     /// Takes units to their end: parsed, converted, packed into requests and exported.
     async fn settle(&self, units: Vec<Unit>) {
-        let entries: Vec<Entry> = units.into_iter().filter_map(|u| self.admit(u)).collect();
-        let mut group: Vec<Entry> = Vec::new();
+        let mut group: Vec<Admitted> = Vec::new();
         let mut group_size = 0;
-        for entry in entries {
-            if self.control.is_interrupted() {
-                self.finish(
-                    entry,
-                    Err((Failure::new("interrupted before it was sent"), None)),
-                );
-                continue;
-            }
-            if entry.points == 0 {
-                // Nothing to send: the agent would not send it either.
-                self.finish(entry, Ok(()));
+        for (ledger, content) in units.into_iter().filter_map(|u| self.admit(u)) {
+            if self.control.is_halted() || ledger.points == 0 {
+                // Settled as dropped: not sent for the run's reason, or nothing to send (the
+                // agent would not send an empty payload either).
                 continue;
             }
             // Sizes matter only when payloads share a request.
             let size: usize = if self.config.batch > 1 {
-                entry
-                    .resource_metrics
-                    .iter()
-                    .map(|rm| rm.encoded_len() + FRAMING)
-                    .sum()
+                content.iter().map(|rm| rm.encoded_len() + FRAMING).sum()
             } else {
                 0
             };
@@ -132,7 +219,7 @@ impl<S: Sink> Worker<S> {
                 group_size = 0;
             }
             group_size += size;
-            group.push(entry);
+            group.push((ledger, content));
         }
         if !group.is_empty() {
             self.deliver_group(group).await;
@@ -140,7 +227,7 @@ impl<S: Sink> Worker<S> {
     }
 
     /// Parses and converts one unit; `None` when its line was rejected.
-    fn admit(&self, unit: Unit) -> Option<Entry> {
+    fn admit(&self, unit: Unit) -> Option<Admitted> {
         let Unit { origin, body, ack } = unit;
         let (payload, line) = match body {
             Body::Line(bytes, format) => match parse_line(&bytes, format) {
@@ -165,11 +252,11 @@ impl<S: Sink> Worker<S> {
                     return None;
                 }
             },
+            Body::Parsed(payload, bytes) => (payload, Some(bytes)),
             Body::GoSight(p) => (Payload::GoSight(p), None),
             Body::Otlp(r) => (Payload::Otlp(r), None),
         };
-        self.control.stats.payloads_read.fetch_add(1, Relaxed);
-        let (original, packaged_at, resource_metrics) = match payload {
+        let (original, packaged_at, content) = match payload {
             Payload::GoSight(p) => {
                 let packaged_at = p.timestamp;
                 // Without the line it came from, keep a copy to dead-letter.
@@ -192,273 +279,202 @@ impl<S: Sink> Worker<S> {
                 let original = match line {
                     Some(bytes) => Original::Line { bytes, otlp: true },
                     None if ack.is_some() => Original::KeptBySender,
-                    // Only sources that neither read a line nor wait for the outcome would
-                    // get here; a copy keeps their payloads safe.
-                    None => return Some(self.entry_with_copy(r, ack)),
+                    // Only sources that neither read a line nor wait for the outcome get
+                    // here; a copy keeps their payloads safe.
+                    None => {
+                        let mut bytes = Vec::new();
+                        otlp_json::write_request(&r, &mut bytes);
+                        bytes.pop();
+                        Original::Line { bytes, otlp: true }
+                    }
                 };
                 (original, GoTime::now(), r.resource_metrics)
             }
         };
-        Some(Entry {
+        let points = count_data_points(&content);
+        let stats = &self.control.stats;
+        stats.payloads_read.fetch_add(1, Relaxed);
+        stats.data_points_read.fetch_add(points, Relaxed);
+        let ledger = Ledger {
+            control: self.control.clone(),
+            dead_letters: self.dead_letters.clone(),
             original,
             packaged_at,
-            points: count_data_points(&resource_metrics),
-            resource_count: resource_metrics.len(),
-            resource_metrics,
+            points,
+            pending: Pending::Whole,
+            failure: None,
             ack,
-        })
-    }
-
-    /// An OTLP payload with no line and no sender to tell: saved as OTLP JSON if it fails.
-    fn entry_with_copy(
-        &self,
-        request: ExportMetricsServiceRequest,
-        ack: Option<oneshot::Sender<Result<(), String>>>,
-    ) -> Entry {
-        let mut line = Vec::new();
-        otlp_json::write_request(&request, &mut line);
-        line.pop();
-        Entry {
-            original: Original::Line {
-                bytes: line,
-                otlp: true,
-            },
-            packaged_at: GoTime::now(),
-            points: count_data_points(&request.resource_metrics),
-            resource_count: request.resource_metrics.len(),
-            resource_metrics: request.resource_metrics,
-            ack,
-        }
+        };
+        Some((ledger, content))
     }
 
     /// Exports payloads packed into one request; a single payload too large for one request
     /// is split.
-    async fn deliver_group(&self, mut group: Vec<Entry>) {
-        let resource_metrics = if group.len() == 1 {
-            std::mem::take(&mut group[0].resource_metrics)
-        } else {
-            group
-                .iter_mut()
-                .flat_map(|e| std::mem::take(&mut e.resource_metrics))
-                .collect()
+    async fn deliver_group(&self, group: Vec<Admitted>) {
+        let (mut ledgers, mut contents): (Vec<Ledger>, Vec<Vec<ResourceMetrics>>) =
+            group.into_iter().unzip();
+        let lengths: Vec<usize> = contents.iter().map(Vec::len).collect();
+        // One payload's content is the request as it is: no copy of a huge request.
+        let resource_metrics = match contents.len() {
+            1 => contents.pop().unwrap_or_default(),
+            _ => contents.into_iter().flatten().collect(),
         };
         let request = ExportMetricsServiceRequest { resource_metrics };
         let prepared = self.sink.prepare(&request);
         let limit = self.config.max_request_bytes;
-        let oversized = self.sink.wire_size(&prepared).is_some_and(|n| n > limit);
-        if !oversized {
-            let points: u64 = group.iter().map(|e| e.points).sum();
-            let outcome = self.export_with_retry(&prepared).await;
-            self.account(&outcome, points);
-            for entry in group {
-                let result = outcome.clone().map(|_| ()).map_err(|f| (f, None));
-                self.finish(entry, result);
+        if self.sink.wire_size(&prepared).is_none_or(|n| n <= limit) {
+            match self.export_with_retry(&prepared).await {
+                Ok(()) => ledgers.iter_mut().for_each(Ledger::acknowledged),
+                Err(failure) => ledgers.iter_mut().for_each(|l| l.failed(&failure)),
             }
             return;
         }
         drop(prepared);
-        if group.len() > 1 {
+        if ledgers.len() > 1 {
             // The size estimate was off: give each payload its own request(s).
             let mut rest = request.resource_metrics.into_iter();
-            for mut entry in group {
-                entry.resource_metrics = rest.by_ref().take(entry.resource_count).collect();
-                Box::pin(self.deliver_group(vec![entry])).await;
+            for (ledger, n) in ledgers.into_iter().zip(lengths) {
+                let content = rest.by_ref().take(n).collect();
+                Box::pin(self.deliver_group(vec![(ledger, content)])).await;
             }
             return;
         }
-        let Some(entry) = group.pop() else { return };
-        let outcome = self.deliver_split(request).await;
-        self.finish(entry, outcome);
-    }
-
-    /// Sends one payload's request in parts under the size limit.
-    async fn deliver_split(&self, request: ExportMetricsServiceRequest) -> Outcome {
-        let parts = split::split_request(request, self.config.max_request_bytes)
-            .map_err(|e| (Failure::new(e.to_string()), None))?;
-        let mut failed = Vec::new();
-        let mut first_failure = None;
-        for part in parts {
-            let prepared = self.sink.prepare(&part);
-            let outcome = self.export_with_retry(&prepared).await;
-            self.account(&outcome, count_data_points(&part.resource_metrics));
-            if let Err(failure) = outcome {
-                let unreachable = failure.unreachable;
-                first_failure.get_or_insert(failure);
-                failed.push(part);
-                if unreachable {
-                    break;
-                }
-            }
-        }
-        match first_failure {
-            None => Ok(()),
-            Some(failure) => Err((failure, Some(failed))),
+        if let Some(ledger) = ledgers.pop() {
+            self.deliver_split(ledger, request).await;
         }
     }
 
-    /// Counts an exported request.
-    fn account(&self, outcome: &Result<Exported, Failure>, points: u64) {
-        let Ok(exported) = outcome else { return };
-        let stats = &self.control.stats;
-        stats.requests_sent.fetch_add(1, Relaxed);
-        stats.data_points_sent.fetch_add(points, Relaxed);
-        if exported.rejected_data_points > 0 || !exported.error_message.is_empty() {
-            tracing::warn!(
-                "the server accepted a request but rejected {} data points: {}",
-                exported.rejected_data_points,
-                exported.error_message
-            );
-            stats.data_points_rejected_by_server.fetch_add(
-                u64::try_from(exported.rejected_data_points).unwrap_or(0),
-                Relaxed,
-            );
-        }
-    }
-
-    /// Records how a payload ended, dead-letters it if it failed, and tells its source.
-    fn finish(&self, entry: Entry, outcome: Outcome) {
-        let stats = &self.control.stats;
-        let result = match outcome {
-            Ok(()) => {
-                stats.payloads_sent.fetch_add(1, Relaxed);
-                Ok(())
-            }
-            Err((failure, failed_parts)) => {
-                if failure.unreachable {
-                    self.control
-                        .end(Ending::Unreachable(failure.reason.clone()));
-                    self.control.interrupt();
-                }
-                let mut reason = failure.reason;
-                let lines = dead_letter_lines(&entry, failed_parts.as_deref());
-                if !lines.is_empty() {
-                    if let Err(e) = self.dead_letters.write(&lines) {
-                        tracing::error!("could not save a failed payload: {e}");
-                        reason = format!("{reason} (and NOT saved: {e})");
-                    }
-                }
-                stats.fail(&reason);
-                Err(reason)
+    /// Sends one payload's request in parts under the size limit. Parts not acknowledged,
+    /// tried or not, stay in the ledger and are dead-lettered when it is dropped.
+    async fn deliver_split(&self, mut ledger: Ledger, request: ExportMetricsServiceRequest) {
+        let parts = match split::split_request(request, self.config.max_request_bytes) {
+            Ok(parts) => parts,
+            Err(e) => {
+                ledger.failed(&Failure::new("too large", e.to_string()));
+                return;
             }
         };
-        if let Some(ack) = entry.ack {
-            let _ = ack.send(result);
+        let count = parts.len();
+        ledger.pending = Pending::Parts(parts.into_iter().map(|p| (p, false)).collect());
+        for index in 0..count {
+            if self.control.is_halted() {
+                break;
+            }
+            let Pending::Parts(parts) = &ledger.pending else {
+                return;
+            };
+            let prepared = self.sink.prepare(&parts[index].0);
+            match self.export_with_retry(&prepared).await {
+                Ok(()) => {
+                    if let Pending::Parts(parts) = &mut ledger.pending {
+                        parts[index].1 = true;
+                    }
+                }
+                Err(failure) => ledger.failed(&failure),
+            }
         }
     }
 
-    async fn export_with_retry(&self, prepared: &S::Prepared) -> Result<Exported, Failure> {
+    /// Exports one request, retrying what is worth retrying; `Err` when it was not delivered.
+    async fn export_with_retry(&self, prepared: &S::Prepared) -> Result<(), Failure> {
         let stats = &self.control.stats;
         let policy = self.config.retry;
         let started = Instant::now();
         let mut backoff = Backoff::new(&policy);
         loop {
             let attempt = Instant::now();
-            let status = match self.sink.export(prepared).await {
-                Ok(exported) => {
-                    stats.connected.store(true, Relaxed);
-                    stats.record_latency(attempt.elapsed());
-                    return Ok(exported);
-                }
-                Err(status) => status,
+            let outcome = tokio::select! {
+                biased;
+                () = self.control.aborted() => return Err(Failure::new(
+                    "aborted",
+                    "aborted in flight by a second signal (the server may have received it)",
+                )),
+                outcome = self.sink.export(prepared) => outcome,
             };
-            let transport = retry::is_transport_error(&status);
-            if !transport {
-                stats.connected.store(true, Relaxed);
-            }
-            let reason = describe(&status);
-            let never_reached = transport && !stats.connected.load(Relaxed);
-            if never_reached && policy.enabled && !stats.warned_unreachable.swap(true, Relaxed) {
+            let (failure, retry_after, never_connected) = match outcome {
+                ExportOutcome::Acknowledged {
+                    rejected_points,
+                    message,
+                } => {
+                    stats.record_latency(attempt.elapsed());
+                    stats.requests_sent.fetch_add(1, Relaxed);
+                    if rejected_points > 0 || !message.is_empty() {
+                        tracing::warn!(
+                            "the server accepted a request but rejected {rejected_points} data points: {message}"
+                        );
+                        stats
+                            .data_points_rejected_by_server
+                            .fetch_add(rejected_points, Relaxed);
+                    }
+                    return Ok(());
+                }
+                ExportOutcome::Permanent { failure } => return Err(failure),
+                ExportOutcome::Misconfigured { failure } => {
+                    self.control
+                        .halt(Ending::Misconfigured(failure.message.clone()));
+                    return Err(failure);
+                }
+                ExportOutcome::OutputFailed { failure } => {
+                    self.control
+                        .halt(Ending::OutputFailed(failure.message.clone()));
+                    return Err(failure);
+                }
+                ExportOutcome::Retryable {
+                    failure,
+                    retry_after,
+                } => (failure, retry_after.unwrap_or_default(), false),
+                ExportOutcome::NeverConnected { failure } => (failure, Default::default(), true),
+            };
+            if never_connected && policy.enabled && !stats.warned_unreachable.swap(true, Relaxed) {
                 // Otherwise a dead endpoint looks like a hang until the retry budget runs out.
                 tracing::warn!(
-                    "cannot reach the endpoint yet ({reason}); retrying for up to {:.0?} \
+                    "cannot reach the endpoint yet ({failure}); retrying for up to {:.0?} \
                      (--retry-max-elapsed)",
                     policy.max_elapsed
                 );
             }
-            let verdict = if policy.enabled {
-                retry::classify(&status)
-            } else {
-                Verdict::Permanent
+            let give_up = |failure: Failure| {
+                if never_connected {
+                    self.control
+                        .halt(Ending::Unreachable(failure.message.clone()));
+                }
+                Err(failure)
             };
-            let Verdict::Retry { at_least } = verdict else {
-                return Err(Failure {
-                    reason,
-                    unreachable: never_reached,
-                });
+            if !policy.enabled {
+                return give_up(failure);
+            }
+            let not_retried = |failure: Failure| {
+                Err(Failure {
+                    message: format!(
+                        "{} (not retried: {})",
+                        failure.message,
+                        self.control.ending().reason()
+                    ),
+                    kind: failure.kind,
+                })
             };
-            let wait = backoff.next_wait(at_least);
+            if self.control.is_halted() {
+                return not_retried(failure);
+            }
+            let wait = backoff.next_wait(retry_after);
             if started.elapsed() + wait > policy.max_elapsed {
-                return Err(Failure {
-                    reason: format!(
-                        "{reason} (gave up after {:.0?}: the next retry would pass \
+                return give_up(Failure {
+                    message: format!(
+                        "{} (gave up after {:.0?}: the next retry would pass \
                          --retry-max-elapsed {:.0?})",
+                        failure.message,
                         started.elapsed(),
                         policy.max_elapsed
                     ),
-                    unreachable: never_reached,
+                    kind: failure.kind,
                 });
             }
-            if self.control.is_interrupted() {
-                return Err(Failure::new(format!(
-                    "interrupted while retrying: {reason}"
-                )));
-            }
-            tracing::debug!("retrying in {wait:.2?}: {reason}");
+            tracing::debug!("retrying in {wait:.2?}: {failure}");
             stats.retries.fetch_add(1, Relaxed);
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
-                () = self.control.interrupt.cancelled() => {
-                    return Err(Failure::new(format!("interrupted while retrying: {reason}")));
-                }
+                () = self.control.halted() => return not_retried(failure),
             }
         }
     }
-}
-
-/// A status as one line, with a hint where the fix is known.
-fn describe(status: &tonic::Status) -> String {
-    let text = retry::error_chain(status);
-    if retry::is_certificate_error(status) {
-        format!("{text} (TLS: is --ca-cert the CA that signed the server's certificate?)")
-    } else if retry::is_transport_error(status) && text.contains("Connection refused") {
-        format!("{text} (is the server listening at the endpoint?)")
-    } else {
-        text
-    }
-}
-
-/// The lines a failed payload is dead-lettered as: its original when it failed whole;
-/// otherwise only the parts that failed, in the form it came in.
-fn dead_letter_lines(
-    entry: &Entry,
-    failed_parts: Option<&[ExportMetricsServiceRequest]>,
-) -> Vec<u8> {
-    let mut out = Vec::new();
-    let gosight = matches!(
-        entry.original,
-        Original::GoSight(_) | Original::Line { otlp: false, .. }
-    );
-    match (failed_parts, &entry.original) {
-        (None, Original::Line { bytes, .. }) => {
-            out.extend_from_slice(bytes);
-            out.push(b'\n');
-        }
-        (None, Original::GoSight(p)) => model::write_payload(p, &mut out),
-        (_, Original::KeptBySender) => {}
-        (Some(parts), _) if gosight => {
-            // The inverse mapping gives payloads that convert back to exactly these parts.
-            let mut losses = convert::Losses::default();
-            for part in parts {
-                for back in convert::request_to_payloads(part, entry.packaged_at, &mut losses) {
-                    model::write_payload(&back, &mut out);
-                }
-            }
-        }
-        (Some(parts), _) => {
-            for part in parts {
-                otlp_json::write_request(part, &mut out);
-            }
-        }
-    }
-    out
 }

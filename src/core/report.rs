@@ -1,7 +1,6 @@
 //! Accounting and reporting: the live counters workers update, the progress line drawn from
 //! them, and the end-of-run [`Report`] with its text and JSON summaries (CLI.md, "Summary").
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
@@ -23,18 +22,136 @@ pub struct Rejected {
     pub error: String,
 }
 
-/// Why a run ended.
+/// The signal that interrupted a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM.
+    Terminate,
+}
+
+/// Why a run ended. When several causes arise, the one whose exit code comes first in
+/// CLI.md's precedence wins ([`Ending::rank`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Ending {
     /// The source was exhausted and every payload settled.
     #[default]
     Completed,
-    /// Ctrl-C or SIGTERM.
-    Interrupted,
-    /// `--strict` and a malformed line.
-    StrictRejected,
     /// The endpoint was never reached before giving up.
     Unreachable(String),
+    /// Ctrl-C or SIGTERM.
+    Interrupted(Signal),
+    /// `--strict` and a malformed line.
+    StrictRejected,
+    /// Writing the output failed.
+    OutputFailed(String),
+    /// The configuration cannot work (a TLS handshake failed).
+    Misconfigured(String),
+}
+
+impl Ending {
+    /// Higher wins when several endings arise in one run (CLI.md, "Exit codes": 78 · 74 · 65 ·
+    /// 130/143 · 69).
+    pub fn rank(&self) -> u8 {
+        match self {
+            Ending::Completed => 0,
+            Ending::Unreachable(_) => 1,
+            Ending::Interrupted(_) => 2,
+            Ending::StrictRejected => 3,
+            Ending::OutputFailed(_) => 4,
+            Ending::Misconfigured(_) => 5,
+        }
+    }
+
+    /// The summary's name for it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Ending::Completed => "completed",
+            Ending::Unreachable(_) => "unreachable",
+            Ending::Interrupted(Signal::Interrupt) => "interrupted",
+            Ending::Interrupted(Signal::Terminate) => "terminated",
+            Ending::StrictRejected => "strict_rejected",
+            Ending::OutputFailed(_) => "output_failed",
+            Ending::Misconfigured(_) => "misconfigured",
+        }
+    }
+
+    /// Why reading stopped early, in a few words.
+    pub fn reason(&self) -> String {
+        match self {
+            Ending::Completed => "stopped".to_owned(),
+            Ending::Unreachable(_) => "the endpoint is unreachable".to_owned(),
+            Ending::Interrupted(Signal::Interrupt) => "interrupted (SIGINT)".to_owned(),
+            Ending::Interrupted(Signal::Terminate) => "terminated (SIGTERM)".to_owned(),
+            Ending::StrictRejected => "a malformed line with --strict".to_owned(),
+            Ending::OutputFailed(_) => "writing the output failed".to_owned(),
+            Ending::Misconfigured(_) => "the configuration cannot work".to_owned(),
+        }
+    }
+}
+
+/// Where reading of one input stopped before its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoppedAt {
+    /// The input as the user named it.
+    pub file: String,
+    /// The last line read (0: none).
+    pub line: u64,
+    /// Bytes read, in the decompressed stream.
+    pub byte_offset: u64,
+    /// Bytes never read, where the size is known.
+    pub bytes_unread: Option<u64>,
+}
+
+/// At most this many distinct example messages are kept per failure kind.
+pub const MAX_EXAMPLES: usize = 3;
+
+/// Occurrences grouped by kind, each with a count and a few distinct example messages: a
+/// server that puts request ids in its messages cannot grow it without bound.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Groups(Vec<Group>);
+
+/// One kind of failure in [`Groups`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub kind: String,
+    pub count: u64,
+    pub examples: Vec<String>,
+}
+
+impl Groups {
+    /// Counts one occurrence.
+    pub fn add(&mut self, kind: &str, message: &str) {
+        let index = match self.0.iter().position(|g| g.kind == kind) {
+            Some(i) => i,
+            None => {
+                self.0.push(Group {
+                    kind: kind.to_owned(),
+                    count: 0,
+                    examples: Vec::new(),
+                });
+                self.0.len() - 1
+            }
+        };
+        let group = &mut self.0[index];
+        group.count += 1;
+        if group.examples.len() < MAX_EXAMPLES && !group.examples.iter().any(|e| e == message) {
+            group.examples.push(message.to_owned());
+        }
+    }
+
+    /// The groups, most frequent first.
+    pub fn sorted(mut self) -> Vec<Group> {
+        self.0
+            .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.kind.cmp(&b.kind)));
+        self.0
+    }
+
+    /// The total count.
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|g| g.count).sum()
+    }
 }
 
 /// Counters shared by the source, the workers and the progress line.
@@ -44,18 +161,20 @@ pub struct Stats {
     pub payloads_sent: AtomicU64,
     pub payloads_failed: AtomicU64,
     pub lines_rejected: AtomicU64,
+    pub data_points_read: AtomicU64,
     pub data_points_sent: AtomicU64,
+    pub data_points_failed: AtomicU64,
     pub data_points_rejected_by_server: AtomicU64,
     pub requests_sent: AtomicU64,
     pub retries: AtomicU64,
     pub bytes_read: AtomicU64,
     pub clamped_timestamps: AtomicU64,
-    /// Whether any export ever got an answer from the server.
-    pub connected: AtomicBool,
     /// Whether the user was told the endpoint cannot be reached yet.
     pub warned_unreachable: AtomicBool,
     rejected: Mutex<Vec<Rejected>>,
-    failures: Mutex<HashMap<String, u64>>,
+    failures: Mutex<Groups>,
+    refused: Mutex<Groups>,
+    stopped_at: Mutex<Vec<StoppedAt>>,
     losses: Mutex<crate::convert::Losses>,
     latency: Mutex<Option<hdrhistogram::Histogram<u64>>>,
 }
@@ -65,32 +184,48 @@ impl Stats {
     pub fn reject(&self, rejected: Rejected) {
         tracing::warn!("{}:{}: {}", rejected.file, rejected.line, rejected.error);
         self.lines_rejected.fetch_add(1, Relaxed);
-        let mut list = self.rejected.lock().unwrap_or_else(|e| e.into_inner());
+        let mut list = lock(&self.rejected);
         if list.len() < MAX_LISTED_REJECTED {
             list.push(rejected);
         }
     }
 
-    /// Counts a failed payload by its reason.
-    pub fn fail(&self, reason: &str) {
+    /// Counts a failed payload by the kind of its failure.
+    pub fn fail(&self, kind: &str, message: &str) {
         self.payloads_failed.fetch_add(1, Relaxed);
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        *failures.entry(reason.to_owned()).or_default() += 1;
+        lock(&self.failures).add(kind, message);
+    }
+
+    /// Counts a request a receiver refused before it reached the pipeline (`dump`); the first
+    /// of each kind is logged.
+    pub fn refuse(&self, kind: &str, message: &str) {
+        let mut refused = lock(&self.refused);
+        if !refused.0.iter().any(|g| g.kind == kind) {
+            tracing::warn!("refused a request ({kind}): {message}");
+        }
+        refused.add(kind, message);
+    }
+
+    /// Requests refused so far.
+    pub fn requests_refused(&self) -> u64 {
+        lock(&self.refused).total()
+    }
+
+    /// Records where an input stopped being read.
+    pub fn stopped_at(&self, stopped: StoppedAt) {
+        lock(&self.stopped_at).push(stopped);
     }
 
     /// Adds what an OTLP → GoSight conversion could not hold.
     pub fn add_losses(&self, losses: &crate::convert::Losses) {
         if !losses.is_empty() {
-            self.losses
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .merge(losses);
+            lock(&self.losses).merge(losses);
         }
     }
 
     /// Records the latency of one successful export.
     pub fn record_latency(&self, latency: Duration) {
-        let mut guard = self.latency.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = lock(&self.latency);
         if guard.is_none() {
             // 1 µs to 1 hour, three significant digits.
             *guard = hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3).ok();
@@ -103,33 +238,23 @@ impl Stats {
 
     /// The final report.
     pub fn report(&self, elapsed: Duration, ending: Ending, failed_out: Option<PathBuf>) -> Report {
-        let mut failures: Vec<(String, u64)> = self
-            .failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain()
-            .collect();
-        failures.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let latency = self
-            .latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|h| {
-                let ms = |micros: u64| micros as f64 / 1000.0;
-                LatencySummary {
-                    p50: ms(h.value_at_quantile(0.50)),
-                    p90: ms(h.value_at_quantile(0.90)),
-                    p99: ms(h.value_at_quantile(0.99)),
-                    max: ms(h.max()),
-                }
-            });
+        let latency = lock(&self.latency).as_ref().map(|h| {
+            let ms = |micros: u64| micros as f64 / 1000.0;
+            LatencySummary {
+                p50: ms(h.value_at_quantile(0.50)),
+                p90: ms(h.value_at_quantile(0.90)),
+                p99: ms(h.value_at_quantile(0.99)),
+                max: ms(h.max()),
+            }
+        });
         Report {
             payloads_read: self.payloads_read.load(Relaxed),
             payloads_sent: self.payloads_sent.load(Relaxed),
             payloads_failed: self.payloads_failed.load(Relaxed),
             lines_rejected: self.lines_rejected.load(Relaxed),
+            data_points_read: self.data_points_read.load(Relaxed),
             data_points_sent: self.data_points_sent.load(Relaxed),
+            data_points_failed: self.data_points_failed.load(Relaxed),
             data_points_rejected_by_server: self.data_points_rejected_by_server.load(Relaxed),
             requests_sent: self.requests_sent.load(Relaxed),
             retries: self.retries.load(Relaxed),
@@ -137,20 +262,25 @@ impl Stats {
             clamped_timestamps: self.clamped_timestamps.load(Relaxed),
             elapsed,
             failed_out,
-            rejected: std::mem::take(&mut *self.rejected.lock().unwrap_or_else(|e| e.into_inner())),
-            failures,
-            not_representable: self
-                .losses
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+            rejected: std::mem::take(&mut *lock(&self.rejected)),
+            failures: std::mem::take(&mut *lock(&self.failures)).sorted(),
+            requests_refused: std::mem::take(&mut *lock(&self.refused)).sorted(),
+            stopped_at: std::mem::take(&mut *lock(&self.stopped_at)),
+            not_representable: lock(&self.losses)
                 .iter()
                 .map(|(what, n)| (what.to_owned(), n))
                 .collect(),
             latency,
             ending,
+            source_error: None,
             extra: Vec::new(),
         }
     }
+}
+
+/// Locks a mutex whose data stays consistent even if a holder panicked.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Export latency percentiles, in milliseconds.
@@ -162,14 +292,17 @@ pub struct LatencySummary {
     pub max: f64,
 }
 
-/// What a run did; every payload read is in exactly one of sent or failed.
+/// What a run did. Two laws hold for every ending (CLI.md, "Summary"): every payload read is
+/// sent or failed, and every data point read is sent or failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     pub payloads_read: u64,
     pub payloads_sent: u64,
     pub payloads_failed: u64,
     pub lines_rejected: u64,
+    pub data_points_read: u64,
     pub data_points_sent: u64,
+    pub data_points_failed: u64,
     pub data_points_rejected_by_server: u64,
     pub requests_sent: u64,
     pub retries: u64,
@@ -178,41 +311,77 @@ pub struct Report {
     pub elapsed: Duration,
     pub failed_out: Option<PathBuf>,
     pub rejected: Vec<Rejected>,
-    /// Failure reasons with their payload counts, most frequent first.
-    pub failures: Vec<(String, u64)>,
+    /// Failed payloads by kind of failure, most frequent first.
+    pub failures: Vec<Group>,
+    /// Requests a receiver refused (`dump`), by reason.
+    pub requests_refused: Vec<Group>,
+    /// Inputs not read to their end.
+    pub stopped_at: Vec<StoppedAt>,
     /// What an OTLP → GoSight conversion could not hold, by kind.
     pub not_representable: Vec<(String, u64)>,
     pub latency: Option<LatencySummary>,
     pub ending: Ending,
+    /// Why the source could not go on, if it failed.
+    pub source_error: Option<String>,
     /// Command-specific keys added to the JSON summary (e.g. `achieved_rate`).
     pub extra: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl Report {
+    /// Whether both accounting laws hold.
+    pub fn is_balanced(&self) -> bool {
+        self.payloads_read == self.payloads_sent + self.payloads_failed
+            && self.data_points_read == self.data_points_sent + self.data_points_failed
+    }
+
+    /// Requests refused, in all.
+    pub fn requests_refused_total(&self) -> u64 {
+        self.requests_refused.iter().map(|g| g.count).sum()
+    }
+
     /// The summary as one JSON object (CLI.md keys, plus a few more).
     pub fn to_json(&self) -> serde_json::Value {
+        let groups = |list: &[Group]| {
+            list.iter()
+                .map(|g| json!({"kind": g.kind, "count": g.count, "examples": g.examples}))
+                .collect::<Vec<_>>()
+        };
+        let stopped_at = (!self.stopped_at.is_empty()).then(|| {
+            self.stopped_at
+                .iter()
+                .map(|s| {
+                    json!({
+                        "file": s.file,
+                        "line": s.line,
+                        "byte_offset": s.byte_offset,
+                        "bytes_unread": s.bytes_unread,
+                        "reason": self.ending.reason(),
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
         let mut value = json!({
             "payloads_read": self.payloads_read,
             "payloads_sent": self.payloads_sent,
             "payloads_failed": self.payloads_failed,
             "lines_rejected": self.lines_rejected,
+            "data_points_read": self.data_points_read,
             "data_points_sent": self.data_points_sent,
+            "data_points_failed": self.data_points_failed,
             "data_points_rejected_by_server": self.data_points_rejected_by_server,
             "requests_sent": self.requests_sent,
             "retries": self.retries,
             "bytes_read": self.bytes_read,
             "elapsed_seconds": self.elapsed.as_secs_f64(),
             "failed_out": self.failed_out.as_ref().map(|p| p.display().to_string()),
+            "stopped_at": stopped_at,
             "rejected": self.rejected.iter().map(|r| json!({"file": r.file, "line": r.line, "error": r.error})).collect::<Vec<_>>(),
-            "failures": self.failures.iter().map(|(reason, count)| json!({"reason": reason, "count": count})).collect::<Vec<_>>(),
+            "failures": groups(&self.failures),
+            "requests_refused": groups(&self.requests_refused),
             "not_representable": self.not_representable.iter().map(|(what, count)| json!({"what": what, "count": count})).collect::<Vec<_>>(),
             "clamped_timestamps": self.clamped_timestamps,
-            "ending": match &self.ending {
-                Ending::Completed => "completed",
-                Ending::Interrupted => "interrupted",
-                Ending::StrictRejected => "strict_rejected",
-                Ending::Unreachable(_) => "unreachable",
-            },
+            "ending": self.ending.name(),
+            "source_error": self.source_error,
         });
         if let Some(map) = value.as_object_mut() {
             for (key, extra) in &self.extra {
@@ -235,9 +404,11 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "data points: {} sent, {} rejected by server · requests: {} · retries: {}",
+            "data points: {} read, {} sent ({} rejected by server), {} failed · requests: {} · retries: {}",
+            self.data_points_read,
             self.data_points_sent,
             self.data_points_rejected_by_server,
+            self.data_points_failed,
             self.requests_sent,
             self.retries
         );
@@ -260,8 +431,23 @@ impl Report {
                 let _ = writeln!(s, "{}: {value}", key.replace('_', " "));
             }
         }
-        for (reason, count) in self.failures.iter().take(5) {
-            let _ = writeln!(s, "failed ({count}): {reason}");
+        for group in &self.failures {
+            let _ = writeln!(
+                s,
+                "failed ({}, {}): {}",
+                group.count,
+                group.kind,
+                group.examples.first().map_or("", String::as_str)
+            );
+        }
+        for group in &self.requests_refused {
+            let _ = writeln!(
+                s,
+                "requests refused ({}, {}): {}",
+                group.count,
+                group.kind,
+                group.examples.first().map_or("", String::as_str)
+            );
         }
         for (what, count) in &self.not_representable {
             let _ = writeln!(s, "not representable in GoSight, left out: {count} {what}");
@@ -290,14 +476,40 @@ impl Report {
                 path.display()
             );
         }
+        for stop in &self.stopped_at {
+            let unread = match stop.bytes_unread {
+                Some(n) => format!("{} never read", human_bytes(n)),
+                None => "the rest never read".to_owned(),
+            };
+            let _ = writeln!(
+                s,
+                "reading stopped at {} line {} (byte {}): {unread}",
+                stop.file, stop.line, stop.byte_offset
+            );
+        }
+        if let Some(e) = &self.source_error {
+            let _ = writeln!(s, "input failed: {e}");
+        }
         match &self.ending {
             Ending::Completed => {}
-            Ending::Interrupted => s.push_str("interrupted: in-flight payloads were drained\n"),
+            Ending::Interrupted(_) => {
+                let _ = writeln!(
+                    s,
+                    "{}: unsent payloads are in the failed-payloads file",
+                    self.ending.reason()
+                );
+            }
             Ending::StrictRejected => {
                 s.push_str("stopped at the first malformed line (--strict)\n")
             }
             Ending::Unreachable(why) => {
                 let _ = writeln!(s, "endpoint unreachable: {why}");
+            }
+            Ending::OutputFailed(why) => {
+                let _ = writeln!(s, "output failed: {why}");
+            }
+            Ending::Misconfigured(why) => {
+                let _ = writeln!(s, "stopped: {why}");
             }
         }
         s
@@ -340,8 +552,8 @@ impl Progress {
         Progress { bar }
     }
 
-    /// Redraws from the counters.
-    pub fn update(&self, stats: &Stats, started: Instant) {
+    /// Redraws from the counters; `draining` once no new payloads are taken.
+    pub fn update(&self, stats: &Stats, started: Instant, draining: bool) {
         if self.bar.is_hidden() {
             return;
         }
@@ -349,7 +561,8 @@ impl Progress {
         let sent = stats.payloads_sent.load(Relaxed);
         let points = stats.data_points_sent.load(Relaxed);
         self.bar.set_message(format!(
-            "payloads {sent}/{} · data points {points} · {:.0}/s · retries {} · failed {} · rejected {}",
+            "{}payloads {sent}/{} · data points {points} · {:.0}/s · retries {} · failed {} · rejected {}",
+            if draining { "draining: " } else { "" },
             stats.payloads_read.load(Relaxed),
             sent as f64 / secs,
             stats.retries.load(Relaxed),
@@ -393,7 +606,7 @@ mod tests {
         let stats = Stats::default();
         stats.payloads_read.store(3, Relaxed);
         stats.payloads_sent.store(2, Relaxed);
-        stats.fail("UNAVAILABLE: down");
+        stats.fail("UNAVAILABLE", "UNAVAILABLE: down");
         stats.record_latency(Duration::from_millis(3));
         let mut report = stats.report(
             Duration::from_millis(1500),
@@ -407,8 +620,13 @@ mod tests {
             "payloads_sent",
             "payloads_failed",
             "lines_rejected",
+            "data_points_read",
             "data_points_sent",
+            "data_points_failed",
             "data_points_rejected_by_server",
+            "stopped_at",
+            "failures",
+            "requests_refused",
             "retries",
             "bytes_read",
             "elapsed_seconds",
@@ -421,9 +639,70 @@ mod tests {
         assert_eq!(json["payloads_failed"], 1);
         assert_eq!(json["failed_out"], "f.ndjson");
         assert_eq!(json["elapsed_seconds"], 1.5);
-        assert_eq!(json["failures"][0]["reason"], "UNAVAILABLE: down");
+        assert_eq!(json["failures"][0]["kind"], "UNAVAILABLE");
+        assert_eq!(json["failures"][0]["count"], 1);
+        assert_eq!(json["failures"][0]["examples"][0], "UNAVAILABLE: down");
+        assert_eq!(json["stopped_at"], serde_json::Value::Null);
         let p50 = report.latency.unwrap().p50;
         assert!((2.9..3.1).contains(&p50), "{p50}");
+    }
+
+    #[test]
+    fn failures_are_grouped_by_kind_with_a_few_distinct_examples() {
+        let stats = Stats::default();
+        for i in 0..1000 {
+            stats.fail("INVALID_ARGUMENT", &format!("bad request id {i}"));
+        }
+        stats.fail("UNAVAILABLE", "down");
+        stats.fail("UNAVAILABLE", "down");
+        let report = stats.report(Duration::from_secs(1), Ending::Completed, None);
+        assert_eq!(report.failures.len(), 2);
+        assert_eq!(report.failures[0].kind, "INVALID_ARGUMENT");
+        assert_eq!(report.failures[0].count, 1000);
+        assert_eq!(report.failures[0].examples.len(), MAX_EXAMPLES);
+        assert_eq!(report.failures[1].count, 2);
+        assert_eq!(report.failures[1].examples, vec!["down".to_owned()]);
+    }
+
+    #[test]
+    fn the_most_severe_ending_ranks_highest() {
+        let order = [
+            Ending::Completed,
+            Ending::Unreachable(String::new()),
+            Ending::Interrupted(Signal::Interrupt),
+            Ending::StrictRejected,
+            Ending::OutputFailed(String::new()),
+            Ending::Misconfigured(String::new()),
+        ];
+        for pair in order.windows(2) {
+            assert!(pair[0].rank() < pair[1].rank(), "{pair:?}");
+        }
+    }
+
+    #[test]
+    fn stopped_inputs_say_where_and_why() {
+        let stats = Stats::default();
+        stats.stopped_at(StoppedAt {
+            file: "a.ndjson".into(),
+            line: 21,
+            byte_offset: 4096,
+            bytes_unread: Some(2048),
+        });
+        let report = stats.report(
+            Duration::from_secs(1),
+            Ending::Unreachable("refused".into()),
+            None,
+        );
+        let json = report.to_json();
+        assert_eq!(json["stopped_at"][0]["line"], 21);
+        assert_eq!(json["stopped_at"][0]["bytes_unread"], 2048);
+        assert_eq!(
+            json["stopped_at"][0]["reason"],
+            "the endpoint is unreachable"
+        );
+        assert!(report
+            .to_text()
+            .contains("reading stopped at a.ndjson line 21 (byte 4096): 2.0 KiB never read"));
     }
 
     #[test]

@@ -1,14 +1,8 @@
-//! The retry policy of the OTLP exporter specification
-//! (opentelemetry-proto `docs/specification.md`, "Failures" and "Throttling"):
-//! retry CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE and DATA_LOSS;
-//! retry RESOURCE_EXHAUSTED only when the server says when (`google.rpc.RetryInfo`); never
-//! retry anything else. Waits grow exponentially with jitter and are at least the server's
-//! `retry_delay`.
+//! How long to keep trying: exponential backoff with jitter, at least the delay the server
+//! asked for, up to `--retry-max-elapsed`. Which failures are worth retrying is each sink's
+//! call (it answers with a typed [`super::ExportOutcome`]); this module only times them.
 
 use std::time::Duration;
-
-use tonic::Code;
-use tonic_types::StatusExt;
 
 /// Longest wait between two attempts, unless the server asks for longer.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -31,93 +25,6 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_secs(1),
             max_elapsed: Duration::from_secs(60),
         }
-    }
-}
-
-/// What to do after a failed export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Try again, waiting at least this long (the server's `RetryInfo` delay, if any).
-    Retry { at_least: Duration },
-    /// Do not try again.
-    Permanent,
-}
-
-/// Classifies a failed export by its gRPC status.
-pub fn classify(status: &tonic::Status) -> Verdict {
-    let server_delay = status
-        .get_details_retry_info()
-        .and_then(|info| info.retry_delay)
-        .unwrap_or_default();
-    match status.code() {
-        Code::Cancelled
-        | Code::DeadlineExceeded
-        | Code::Aborted
-        | Code::OutOfRange
-        | Code::Unavailable
-        | Code::DataLoss => {
-            if is_certificate_error(status) {
-                // A certificate the client does not trust will not become trusted by waiting.
-                Verdict::Permanent
-            } else {
-                Verdict::Retry {
-                    at_least: server_delay,
-                }
-            }
-        }
-        Code::ResourceExhausted if status.get_details_retry_info().is_some() => Verdict::Retry {
-            at_least: server_delay,
-        },
-        _ => Verdict::Permanent,
-    }
-}
-
-/// Whether the status came from the transport (no answer from the server) rather than from
-/// the server itself.
-pub fn is_transport_error(status: &tonic::Status) -> bool {
-    std::error::Error::source(status).is_some()
-}
-
-/// Whether the transport failed on the TLS certificate check.
-pub fn is_certificate_error(status: &tonic::Status) -> bool {
-    error_chain(status).contains("certificate")
-}
-
-/// The status and every error beneath it, as one line.
-pub fn error_chain(status: &tonic::Status) -> String {
-    let mut text = format!("{}: {}", code_name(status.code()), status.message());
-    let mut source = std::error::Error::source(status);
-    while let Some(e) = source {
-        let part = e.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = e.source();
-    }
-    text
-}
-
-/// The gRPC name of a code, as the specification spells it.
-pub fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
     }
 }
 
@@ -147,57 +54,9 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tonic_types::{ErrorDetails, StatusExt};
 
     #[test]
-    fn retryable_codes_follow_the_otlp_specification() {
-        for code in [
-            Code::Cancelled,
-            Code::DeadlineExceeded,
-            Code::Aborted,
-            Code::OutOfRange,
-            Code::Unavailable,
-            Code::DataLoss,
-        ] {
-            assert!(
-                matches!(
-                    classify(&tonic::Status::new(code, "x")),
-                    Verdict::Retry { .. }
-                ),
-                "{code:?}"
-            );
-        }
-        for code in [
-            Code::Unknown,
-            Code::InvalidArgument,
-            Code::NotFound,
-            Code::AlreadyExists,
-            Code::PermissionDenied,
-            Code::ResourceExhausted,
-            Code::FailedPrecondition,
-            Code::Unimplemented,
-            Code::Internal,
-            Code::Unauthenticated,
-        ] {
-            assert_eq!(
-                classify(&tonic::Status::new(code, "x")),
-                Verdict::Permanent,
-                "{code:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn resource_exhausted_is_retried_only_with_retry_info_and_waits_its_delay() {
-        let details = ErrorDetails::with_retry_info(Some(Duration::from_millis(2500)));
-        let status =
-            tonic::Status::with_error_details(Code::ResourceExhausted, "slow down", details);
-        assert_eq!(
-            classify(&status),
-            Verdict::Retry {
-                at_least: Duration::from_millis(2500)
-            }
-        );
+    fn the_servers_delay_is_a_floor() {
         let mut backoff = Backoff::new(&RetryPolicy {
             initial_backoff: Duration::from_millis(10),
             ..Default::default()

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::convert::{self, Losses};
-use crate::core::{Control, Exported, Sink};
+use crate::core::{Control, ExportOutcome, Failure, Sink};
 use crate::gotime::GoTime;
 use crate::model;
-use crate::otlp::ExportMetricsServiceRequest;
+use crate::otlp::{count_data_points, ExportMetricsServiceRequest};
 use crate::otlp_json;
 
 /// Output format of the file sink.
@@ -57,14 +57,12 @@ impl FileSink {
         self
     }
 
-    fn check_still_there(&self) -> Result<(), tonic::Status> {
+    fn check_still_there(&self) -> Result<(), Failure> {
         match &self.watched {
-            Some((path, id)) if file_id(path).as_ref() != Some(id) => {
-                Err(tonic::Status::unavailable(format!(
-                    "the output file {} was removed or replaced",
-                    path.display()
-                )))
-            }
+            Some((path, id)) if file_id(path).as_ref() != Some(id) => Err(Failure::new(
+                "output",
+                format!("the output file {} was removed or replaced", path.display()),
+            )),
             _ => Ok(()),
         }
     }
@@ -75,9 +73,16 @@ impl FileSink {
         match self.format {
             OutputFormat::OtlpJson => otlp_json::write_request(request, &mut lines),
             OutputFormat::GoSight => {
+                // Resource by resource, so memory stays a small multiple of the request; a
+                // resource without data points has nothing GoSight could hold, and writes
+                // nothing (a request of two million empty resources is two million nothings).
                 let mut losses = Losses::default();
-                for payload in convert::request_to_payloads(request, GoTime::now(), &mut losses) {
-                    model::write_payload(&payload, &mut lines);
+                let now = GoTime::now();
+                for rm in &request.resource_metrics {
+                    if count_data_points(std::slice::from_ref(rm)) > 0 {
+                        let payload = convert::resource_metrics_to_payload(rm, now, &mut losses);
+                        model::write_payload(&payload, &mut lines);
+                    }
                 }
                 self.control.stats.add_losses(&losses);
             }
@@ -94,13 +99,19 @@ impl Sink for FileSink {
         self.encode(request)
     }
 
-    async fn export(&self, lines: &Vec<u8>) -> Result<Exported, tonic::Status> {
+    /// A write error is the output's, not the request's: retrying cannot help, and the run
+    /// stops (exit 74) with what was not written counted as failed.
+    async fn export(&self, lines: &Vec<u8>) -> ExportOutcome {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        self.check_still_there()?;
-        out.write_all(lines)
-            .and_then(|()| out.flush())
-            .map_err(|e| tonic::Status::unavailable(format!("writing {}: {e}", self.name)))?;
-        Ok(Exported::default())
+        let written = self.check_still_there().and_then(|()| {
+            out.write_all(lines)
+                .and_then(|()| out.flush())
+                .map_err(|e| Failure::new("output", format!("writing {}: {e}", self.name)))
+        });
+        match written {
+            Ok(()) => ExportOutcome::ok(),
+            Err(failure) => ExportOutcome::OutputFailed { failure },
+        }
     }
 }
 

@@ -1,12 +1,13 @@
 //! Where requests go: an OTLP/gRPC endpoint, a file, or nowhere (`--dry-run`).
 
+pub mod connection;
 mod file;
-mod otlp;
+mod grpc;
 
 pub use file::{FileSink, OutputFormat};
-pub use otlp::OtlpSink;
+pub use grpc::{code_name as grpc_code_name, GrpcSink};
 
-use crate::core::{Exported, Sink};
+use crate::core::{ExportOutcome, Sink};
 use crate::otlp::ExportMetricsServiceRequest;
 
 /// Accepts everything and sends nothing: `--dry-run` reads, validates and converts only.
@@ -18,7 +19,7 @@ impl Sink for NullSink {
 
     fn prepare(&self, _request: &ExportMetricsServiceRequest) {}
 
-    async fn export(&self, _prepared: &()) -> Result<Exported, tonic::Status> {
-        Ok(Exported::default())
+    async fn export(&self, _prepared: &()) -> ExportOutcome {
+        ExportOutcome::ok()
     }
 }

@@ -12,26 +12,20 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use crate::core::{Body, Feed, LineFormat, Origin, Rejected, Source, Unit};
+use crate::core::{Feed, LineFate, LineFormat, Origin, Rejected, Source, SourceError, StoppedAt};
+pub use crate::exit::OpenError;
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 const BOM: &[u8] = b"\xef\xbb\xbf";
-
-/// An input file that cannot be opened.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot open {}", path.display())]
-pub struct OpenError {
-    pub path: PathBuf,
-    #[source]
-    pub source: io::Error,
-}
 
 /// One opened input, decompressed.
 pub struct Input {
     /// The name reports use: the path as given, `-` for stdin.
     pub name: Arc<str>,
     reader: Box<dyn BufRead + Send>,
+    /// Bytes of the (decompressed) stream, where known: plain regular files.
+    size: Option<u64>,
 }
 
 impl Input {
@@ -39,39 +33,48 @@ impl Input {
     pub fn open(path: &Path) -> Result<Self, OpenError> {
         let open_error = |source| OpenError {
             path: path.to_owned(),
+            from: None,
             source,
         };
-        let raw: Box<dyn Read + Send> = if path == Path::new("-") {
-            Box::new(io::stdin())
+        let (raw, size): (Box<dyn Read + Send>, _) = if path == Path::new("-") {
+            (Box::new(io::stdin()), None)
         } else {
             let file = File::open(path).map_err(open_error)?;
-            if file.metadata().map_err(open_error)?.is_dir() {
+            let metadata = file.metadata().map_err(open_error)?;
+            if metadata.is_dir() {
                 return Err(open_error(io::Error::other("it is a directory")));
             }
-            Box::new(file)
+            (Box::new(file), metadata.is_file().then_some(metadata.len()))
         };
         let name: Arc<str> = Arc::from(path.display().to_string());
-        Input::from_reader(name, raw).map_err(open_error)
+        let mut input = Input::from_reader(name, raw).map_err(open_error)?;
+        if input.size.is_some() {
+            input.size = size;
+        }
+        Ok(input)
     }
 
     /// An input over any reader, decompressing gzip or zstd content.
     pub fn from_reader(name: Arc<str>, raw: Box<dyn Read + Send>) -> io::Result<Self> {
         let mut buffered = BufReader::with_capacity(256 * 1024, raw);
         let head = buffered.fill_buf()?;
-        let reader: Box<dyn BufRead + Send> = if head.starts_with(GZIP_MAGIC) {
-            Box::new(BufReader::with_capacity(
-                256 * 1024,
-                flate2::bufread::MultiGzDecoder::new(buffered),
-            ))
+        // The size is known only for plain content (`open` fills it in for regular files).
+        let (reader, size): (Box<dyn BufRead + Send>, _) = if head.starts_with(GZIP_MAGIC) {
+            let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
+            (
+                Box::new(BufReader::with_capacity(256 * 1024, decoder)),
+                None,
+            )
         } else if head.starts_with(ZSTD_MAGIC) {
-            Box::new(BufReader::with_capacity(
-                256 * 1024,
-                zstd::stream::read::Decoder::with_buffer(buffered)?,
-            ))
+            let decoder = zstd::stream::read::Decoder::with_buffer(buffered)?;
+            (
+                Box::new(BufReader::with_capacity(256 * 1024, decoder)),
+                None,
+            )
         } else {
-            Box::new(buffered)
+            (Box::new(buffered), Some(0))
         };
-        Ok(Input { name, reader })
+        Ok(Input { name, reader, size })
     }
 }
 
@@ -88,25 +91,52 @@ pub struct FileSource {
 }
 
 impl Source for FileSource {
-    async fn run(self, feed: Feed) {
+    /// Reads the inputs in turn; when the run stops early, records where each input not read
+    /// to its end stopped.
+    async fn run(self, feed: Feed) -> Result<(), SourceError> {
         let reading = tokio::task::spawn_blocking(move || {
-            for input in self.inputs {
-                if !read_input(input, self.format, self.max_line_bytes, &feed) {
-                    break;
+            let stats = &feed.control().stats;
+            let mut inputs = self.inputs.into_iter();
+            while let Some(input) = inputs.next() {
+                if let Err(stopped) = read_input(input, self.format, self.max_line_bytes, &feed) {
+                    if stopped.bytes_unread != Some(0) {
+                        stats.stopped_at(stopped);
+                    }
+                    for never_read in inputs {
+                        stats.stopped_at(StoppedAt {
+                            file: never_read.name.to_string(),
+                            line: 0,
+                            byte_offset: 0,
+                            bytes_unread: never_read.size,
+                        });
+                    }
+                    return;
                 }
             }
         });
-        if let Err(e) = reading.await {
-            tracing::error!("the file reader stopped unexpectedly: {e}");
-        }
+        reading
+            .await
+            .map_err(|e| SourceError(format!("the file reader stopped unexpectedly: {e}")))
     }
 }
 
-/// Reads one input to its end; `false` when the run is stopping.
-fn read_input(mut input: Input, format: LineFormat, max_line_bytes: usize, feed: &Feed) -> bool {
+/// Reads one input to its end; `Err` with where it stopped when the run is stopping.
+fn read_input(
+    mut input: Input,
+    format: LineFormat,
+    max_line_bytes: usize,
+    feed: &Feed,
+) -> Result<(), StoppedAt> {
     let stats = &feed.control().stats;
     let mut line_number = 0u64;
+    let mut offset = 0u64;
     let mut buf = Vec::new();
+    let stopped_at = |line: u64, offset: u64| StoppedAt {
+        file: input.name.to_string(),
+        line,
+        byte_offset: offset,
+        bytes_unread: input.size.map(|size| size.saturating_sub(offset)),
+    };
     loop {
         buf.clear();
         let read = read_line(&mut input.reader, &mut buf, max_line_bytes);
@@ -119,14 +149,16 @@ fn read_input(mut input: Input, format: LineFormat, max_line_bytes: usize, feed:
             })
         };
         match read {
-            Ok(Line::End) => return true,
+            Ok(Line::End) => return Ok(()),
             Ok(Line::TooLong(len)) => {
+                offset += len;
                 stats.bytes_read.fetch_add(len, Relaxed);
                 reject(format!(
                     "line is {len} bytes, over the {max_line_bytes}-byte limit (--max-line-bytes)"
                 ));
             }
             Ok(Line::Complete(len)) => {
+                offset += len;
                 stats.bytes_read.fetch_add(len, Relaxed);
                 if line_number == 1 && buf.starts_with(BOM) {
                     buf.drain(..BOM.len());
@@ -140,25 +172,26 @@ fn read_input(mut input: Input, format: LineFormat, max_line_bytes: usize, feed:
                 // Hand the buffer itself to the workers; the next line gets a fresh one.
                 let capacity = buf.len();
                 let bytes = std::mem::replace(&mut buf, Vec::with_capacity(capacity));
-                let unit = Unit {
-                    origin: Some(Origin {
-                        file: input.name.clone(),
-                        line: line_number,
-                    }),
-                    body: Body::Line(bytes, format),
-                    ack: None,
+                let origin = Origin {
+                    file: input.name.clone(),
+                    line: line_number,
                 };
-                if !feed.blocking_send(unit) {
-                    return false;
+                match feed.blocking_send_line(bytes, format, origin) {
+                    LineFate::Queued => {}
+                    LineFate::Rejected => return Err(stopped_at(line_number, offset)),
+                    // This line was not taken: reading stopped before it.
+                    LineFate::Stopped => {
+                        return Err(stopped_at(line_number - 1, offset - len));
+                    }
                 }
             }
             Err(e) => {
                 reject(format!("read error, rest of the file skipped: {e}"));
-                return true;
+                return Ok(());
             }
         }
         if feed.stopped() {
-            return false;
+            return Err(stopped_at(line_number, offset));
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::core::{Body, Feed, Source, Unit};
+use crate::core::{Body, Feed, Source, SourceError, Unit};
 use crate::gotime::GoTime;
 use crate::model::{Meta, Metric, MetricPayload, StringMap};
 
@@ -14,12 +14,13 @@ use crate::model::{Meta, Metric, MetricPayload, StringMap};
 pub struct PayloadsSource(pub Vec<MetricPayload>);
 
 impl Source for PayloadsSource {
-    async fn run(self, feed: Feed) {
+    async fn run(self, feed: Feed) -> Result<(), SourceError> {
         for payload in self.0 {
             if !feed.send(Unit::new(Body::GoSight(Box::new(payload)))).await {
-                return;
+                break;
             }
         }
+        Ok(())
     }
 }
 
@@ -64,7 +65,7 @@ pub struct GeneratorSource {
 }
 
 impl Source for GeneratorSource {
-    async fn run(self, feed: Feed) {
+    async fn run(self, feed: Feed) -> Result<(), SourceError> {
         let start = Instant::now();
         let schedule = Schedule::new(start, self.rate);
         let deadline = self.duration.map(|d| start + d);
@@ -85,6 +86,7 @@ impl Source for GeneratorSource {
             }
             i += 1;
         }
+        Ok(())
     }
 }
 

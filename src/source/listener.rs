@@ -1,71 +1,217 @@
 //! An OTLP/gRPC metrics receiver as a source (`dump`): a local stand-in for a collector, so a
 //! developer sees exactly what a client sends.
 //!
-//! A request is answered OK only once the sink has written and flushed it; when the sink
-//! fails, the client gets UNAVAILABLE and keeps the data.
+//! - Setup is loud: [`ListenerSource::bind`] binds the address and loads the TLS material, so
+//!   every setup failure is reported before anything says "listening".
+//! - A request is answered OK only once the sink has written and flushed it; when that fails,
+//!   the client gets UNAVAILABLE and keeps the data.
+//! - Memory is bounded: the Export route takes the request's bytes undecoded and decodes them
+//!   only under a budget of wire bytes held until the request is answered, since prost's
+//!   decoded form of a hostile request is tens of times its size on the wire. Requests over
+//!   the budget wait (HTTP/2 flow control holds their senders) instead of multiplying.
+//! - Every request refused (over the size limit, undecodable, an unsupported compression,
+//!   or while stopping) is counted by reason for the summary.
 
+use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::sync::oneshot;
-use tonic::codec::CompressionEncoding;
-use tonic::codegen::http;
-use tonic::transport::{Server, ServerTlsConfig};
+use bytes::{Buf, Bytes};
+use prost::Message;
+use tokio::sync::{oneshot, Semaphore};
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::{http, BoxFuture};
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
-use crate::core::{Body, Feed, Source, Unit};
-use crate::otlp::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse, MetricsService, MetricsServiceServer,
-};
+use crate::core::{Body, Control, Feed, Source, SourceError, Unit};
+use crate::exit::ConfigError;
+use crate::otlp::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
+use crate::sink::grpc_code_name;
 
-/// The receiver, on an already bound socket (so the caller can report the port).
-pub struct ListenerSource {
-    pub listener: tokio::net::TcpListener,
-    pub tls: Option<ServerTlsConfig>,
-    /// Largest request accepted; larger ones get RESOURCE_EXHAUSTED.
-    pub max_message_size: usize,
+const SERVICE: &str = "opentelemetry.proto.collector.metrics.v1.MetricsService";
+const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+
+/// TLS material for the listener, as PEM contents already read.
+#[derive(Debug, Clone)]
+pub struct ListenerTls {
+    pub cert: Vec<u8>,
+    pub key: Vec<u8>,
+    /// Require client certificates signed by this CA.
+    pub client_ca: Option<Vec<u8>>,
+    /// The files they came from, for error messages.
+    pub names: String,
+}
+
+/// What the receiver is asked to do.
+#[derive(Debug, Clone)]
+pub struct ListenerOptions {
+    pub addr: String,
+    pub tls: Option<ListenerTls>,
+    /// Largest request accepted; larger ones are refused with RESOURCE_EXHAUSTED.
+    pub max_request_bytes: usize,
     /// Stop after this many requests.
     pub count: Option<u64>,
     /// Stop after this long.
     pub duration: Option<Duration>,
 }
 
+/// The receiver, bound and configured.
+pub struct ListenerSource {
+    listener: tokio::net::TcpListener,
+    server: Server,
+    tls: bool,
+    options: ListenerOptions,
+}
+
+impl ListenerSource {
+    /// Binds the address and loads the TLS material; any failure is a configuration error
+    /// that names the address or the files.
+    pub async fn bind(options: ListenerOptions) -> Result<Self, ConfigError> {
+        let mut server = Server::builder();
+        if let Some(tls) = &options.tls {
+            let mut config =
+                ServerTlsConfig::new().identity(Identity::from_pem(&tls.cert, &tls.key));
+            if let Some(ca) = &tls.client_ca {
+                config = config.client_ca_root(Certificate::from_pem(ca));
+            }
+            server = server.tls_config(config).map_err(|e| ConfigError {
+                what: tls.names.clone(),
+                reason: format!(
+                    "the TLS material cannot be used: {}",
+                    crate::core::error_chain_of(&e)
+                ),
+            })?;
+        }
+        let listener = tokio::net::TcpListener::bind(&options.addr)
+            .await
+            .map_err(|e| ConfigError {
+                what: format!("--listen {}", options.addr),
+                reason: format!("cannot listen there: {e}"),
+            })?;
+        Ok(ListenerSource {
+            listener,
+            server,
+            tls: options.tls.is_some(),
+            options,
+        })
+    }
+
+    /// The address it listens on (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Whether it speaks TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+}
+
+impl Source for ListenerSource {
+    async fn run(self, feed: Feed) -> Result<(), SourceError> {
+        let control = feed.control().clone();
+        if let Some(duration) = self.options.duration {
+            let control = control.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(duration).await;
+                control.stop_reading();
+            });
+        }
+        let max_request_bytes = self.options.max_request_bytes;
+        let route = ExportRoute {
+            receiver: Arc::new(Receiver {
+                feed,
+                count: self.options.count,
+                received: AtomicU64::new(0),
+                settled: AtomicU64::new(0),
+                // One request of the largest size at a time, or many small ones.
+                budget: Semaphore::new(max_request_bytes.min(u32::MAX as usize)),
+                max_request_bytes,
+            }),
+        };
+        let counting = control.clone();
+        // tonic sets TCP_NODELAY only on sockets it binds itself; without it every answer
+        // (headers, message, trailers) waits on the client's delayed ACK.
+        let incoming =
+            tonic::transport::server::TcpIncoming::from(self.listener).with_nodelay(Some(true));
+        let server = self.server;
+        server
+            .layer(tower::util::MapResponseLayer::new(
+                move |response: http::Response<tonic::body::Body>| {
+                    count_refusal(&counting, response)
+                },
+            ))
+            .add_service(route)
+            .serve_with_incoming_shutdown(incoming, control.stopped())
+            .await
+            .map_err(|e| {
+                SourceError(format!(
+                    "the listener stopped: {}",
+                    crate::core::error_chain_of(&e)
+                ))
+            })
+    }
+}
+
 struct Receiver {
-    feed: Arc<Feed>,
+    feed: Feed,
     count: Option<u64>,
     received: AtomicU64,
     settled: AtomicU64,
+    /// Wire bytes of the requests being decoded and written.
+    budget: Semaphore,
+    max_request_bytes: usize,
 }
 
-#[tonic::async_trait]
-impl MetricsService for Receiver {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportMetricsServiceRequest>,
-    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+impl Receiver {
+    fn refuse(&self, kind: &str, status: tonic::Status) -> tonic::Status {
+        self.feed.control().stats.refuse(kind, status.message());
+        status
+    }
+
+    async fn export(&self, body: Bytes) -> Result<ExportMetricsServiceResponse, tonic::Status> {
         let n = self.received.fetch_add(1, SeqCst);
         if self.count.is_some_and(|count| n >= count) {
-            return Err(tonic::Status::unavailable(
-                "capture complete (--count reached); send elsewhere",
+            return Err(self.refuse(
+                "capture complete",
+                tonic::Status::unavailable("capture complete (--count reached); send elsewhere"),
             ));
         }
+        let size = body
+            .len()
+            .clamp(1, self.max_request_bytes.min(u32::MAX as usize));
+        let permits = u32::try_from(size).unwrap_or(u32::MAX);
+        let Ok(_permit) = self.budget.acquire_many(permits).await else {
+            return Err(tonic::Status::unavailable("the receiver is shutting down"));
+        };
+        let request = ExportMetricsServiceRequest::decode(body.as_ref()).map_err(|e| {
+            self.refuse(
+                "undecodable",
+                tonic::Status::invalid_argument(format!(
+                    "the body is not an ExportMetricsServiceRequest: {e}"
+                )),
+            )
+        })?;
+        drop(body);
+        let stats = &self.feed.control().stats;
+        stats.bytes_read.fetch_add(size as u64, SeqCst);
         let (ack, outcome) = oneshot::channel();
-        let request = request.into_inner();
-        self.feed
-            .control()
-            .stats
-            .bytes_read
-            .fetch_add(prost::Message::encoded_len(&request) as u64, SeqCst);
         let unit = Unit {
             origin: None,
             body: Body::Otlp(request),
             ack: Some(ack),
         };
         if !self.feed.send(unit).await {
-            return Err(tonic::Status::unavailable("the receiver is shutting down"));
+            return Err(self.refuse(
+                "shutting down",
+                tonic::Status::unavailable("the receiver is shutting down"),
+            ));
         }
         let result = match outcome.await {
-            Ok(Ok(())) => Ok(tonic::Response::new(ExportMetricsServiceResponse::default())),
+            Ok(Ok(())) => Ok(ExportMetricsServiceResponse::default()),
             Ok(Err(reason)) => Err(tonic::Status::unavailable(reason)),
             Err(_) => Err(tonic::Status::unavailable("the request was dropped")),
         };
@@ -77,67 +223,132 @@ impl MetricsService for Receiver {
     }
 }
 
-impl Source for ListenerSource {
-    async fn run(self, feed: Feed) {
-        let control = feed.control().clone();
-        if let Some(duration) = self.duration {
-            let control = control.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(duration).await;
-                control.stop_reading();
-            });
-        }
-        let service = MetricsServiceServer::new(Receiver {
-            feed: Arc::new(feed),
-            count: self.count,
-            received: AtomicU64::new(0),
-            settled: AtomicU64::new(0),
+/// The Export route, taking the request's bytes undecoded (see the module docs).
+#[derive(Clone)]
+struct ExportRoute {
+    receiver: Arc<Receiver>,
+}
+
+impl tonic::server::NamedService for ExportRoute {
+    const NAME: &'static str = SERVICE;
+}
+
+impl<B> tower::Service<http::Request<B>> for ExportRoute
+where
+    B: tonic::codegen::Body + Send + 'static,
+    B::Error: Into<tonic::codegen::StdError> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let receiver = self.receiver.clone();
+        Box::pin(async move {
+            if request.uri().path() != EXPORT_PATH {
+                let status = tonic::Status::unimplemented(format!(
+                    "{} is not served here: dump receives OTLP metrics ({EXPORT_PATH})",
+                    request.uri().path()
+                ));
+                return Ok(status.into_http());
+            }
+            let max = receiver.max_request_bytes;
+            let mut grpc = tonic::server::Grpc::new(RawRequest)
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd)
+                .max_decoding_message_size(max);
+            Ok(grpc.unary(ExportCall(receiver), request).await)
         })
-        .max_decoding_message_size(self.max_message_size)
-        .accept_compressed(CompressionEncoding::Gzip)
-        .accept_compressed(CompressionEncoding::Zstd);
-        let mut server = Server::builder();
-        if let Some(tls) = self.tls {
-            server = match server.tls_config(tls) {
-                Ok(server) => server,
-                Err(e) => {
-                    tracing::error!("TLS setup of the listener failed: {e}");
-                    control.stop_reading();
-                    return;
-                }
-            };
-        }
-        // tonic sets TCP_NODELAY only on sockets it binds itself; without it every answer
-        // (headers, message, trailers) waits on the client's delayed ACK.
-        let incoming =
-            tonic::transport::server::TcpIncoming::from(self.listener).with_nodelay(Some(true));
-        let served = server
-            .layer(tower::util::MapResponseLayer::new(
-                oversize_is_resource_exhausted,
-            ))
-            .add_service(service)
-            .serve_with_incoming_shutdown(incoming, control.stopped())
-            .await;
-        if let Err(e) = served {
-            tracing::error!("the listener stopped: {}", crate::core::error_chain_of(&e));
-        }
     }
 }
 
-/// tonic answers a request over the size limit with OUT_OF_RANGE, which OTLP clients retry
-/// for ever; gRPC's own servers say RESOURCE_EXHAUSTED, which they do not retry.
-fn oversize_is_resource_exhausted<B>(mut response: http::Response<B>) -> http::Response<B> {
-    let headers = response.headers_mut();
-    let oversize = headers.get("grpc-status").is_some_and(|s| s == "11")
-        && headers
-            .get("grpc-message")
-            .and_then(|m| m.to_str().ok())
-            .is_some_and(|m| {
-                m.contains("message%20length%20too%20large")
-                    || m.contains("message length too large")
-            });
-    if oversize {
-        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
+struct ExportCall(Arc<Receiver>);
+
+impl tonic::server::UnaryService<Bytes> for ExportCall {
+    type Response = ExportMetricsServiceResponse;
+    type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+
+    fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
+        let receiver = self.0.clone();
+        Box::pin(async move {
+            receiver
+                .export(request.into_inner())
+                .await
+                .map(tonic::Response::new)
+        })
     }
+}
+
+/// Hands the request's bytes over as they are and encodes the response with prost.
+#[derive(Debug, Clone, Copy, Default)]
+struct RawRequest;
+
+impl Codec for RawRequest {
+    type Encode = ExportMetricsServiceResponse;
+    type Decode = Bytes;
+    type Encoder = RawRequest;
+    type Decoder = RawRequest;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawRequest
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawRequest
+    }
+}
+
+impl Encoder for RawRequest {
+    type Item = ExportMetricsServiceResponse;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: ExportMetricsServiceResponse,
+        dst: &mut EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        item.encode(dst)
+            .map_err(|e| tonic::Status::internal(format!("encoding the response: {e}")))
+    }
+}
+
+impl Decoder for RawRequest {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, tonic::Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}
+
+/// Counts a request refused before it reached the receiver (tonic's codec refuses sizes and
+/// compressions by itself) and gives oversize its proper code: tonic answers OUT_OF_RANGE,
+/// which OTLP clients retry for ever, where gRPC's own servers say RESOURCE_EXHAUSTED.
+fn count_refusal(
+    control: &Control,
+    mut response: http::Response<tonic::body::Body>,
+) -> http::Response<tonic::body::Body> {
+    let Some(status) = tonic::Status::from_header_map(response.headers()) else {
+        return response;
+    };
+    let kind = match status.code() {
+        // The receiver's own answers: counted where they are decided.
+        tonic::Code::Ok | tonic::Code::Unavailable | tonic::Code::InvalidArgument => {
+            return response
+        }
+        tonic::Code::OutOfRange | tonic::Code::ResourceExhausted => {
+            response
+                .headers_mut()
+                .insert("grpc-status", http::HeaderValue::from_static("8"));
+            "too large (--max-request-bytes)"
+        }
+        tonic::Code::Unimplemented => "unimplemented (compression or method)",
+        code => grpc_code_name(code),
+    };
+    control.stats.refuse(kind, status.message());
     response
 }

@@ -109,7 +109,11 @@ async fn errors_are_messages_not_backtraces() {
     .await
     .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(66),
+        "a certificate file that cannot be opened: {stderr}"
+    );
     assert!(
         stderr.contains("missing-ca.pem") && stderr.contains("--ca-cert"),
         "{stderr}"

@@ -55,6 +55,7 @@ impl Dump {
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         let summary = serde_json::from_str(text.lines().last().unwrap_or("null")).unwrap();
+        assert_laws(&summary);
         (out.status.code(), summary)
     }
 }
@@ -404,9 +405,14 @@ async fn a_removed_output_file_is_answered_unavailable() {
     let err = c.export(request_of_every_kind()).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unavailable);
     assert!(err.message().contains("removed"), "{err:?}");
-    let (code, summary) = dump.stop().await;
-    assert_eq!(code, Some(1));
+    let (code, summary) = dump.finish().await;
+    assert_eq!(
+        code,
+        Some(74),
+        "an output that cannot be written ends the run: {summary}"
+    );
     assert_eq!(summary["payloads_failed"], 1);
+    assert_eq!(summary["ending"], "output_failed");
 }
 
 #[tokio::test]

@@ -359,8 +359,9 @@ async fn resource_exhausted_without_retry_info_and_invalid_argument_are_not_retr
         assert_eq!(s["retries"], 0, "{name} must not be retried");
         assert_eq!(s["payloads_failed"], 3);
         assert_eq!(s["payloads_sent"], 3);
+        assert_eq!(s["failures"][0]["kind"], name, "{s}");
         assert!(
-            s["failures"][0]["reason"]
+            s["failures"][0]["examples"][0]
                 .as_str()
                 .unwrap()
                 .starts_with(name),
@@ -475,7 +476,7 @@ async fn retries_give_up_after_max_elapsed_and_dead_letter() {
     assert_eq!(s["payloads_failed"], 6);
     assert!(s["retries"].as_u64().unwrap() >= 6);
     assert!(
-        s["failures"][0]["reason"]
+        s["failures"][0]["examples"][0]
             .as_str()
             .unwrap()
             .contains("gave up"),

@@ -131,7 +131,7 @@ async fn mutual_tls_needs_a_client_certificate() {
 }
 
 #[tokio::test]
-async fn a_wrong_ca_fails_fast_with_exit_69_and_says_why() {
+async fn an_untrusted_certificate_is_a_configuration_error_with_exit_78_and_its_fix() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new("real CA");
     let other = Pki::new("some other CA");
@@ -165,8 +165,8 @@ async fn a_wrong_ca_fails_fast_with_exit_69_and_says_why() {
         "took {:?}",
         started.elapsed()
     );
-    assert_eq!(run.code, 69, "{}", run.stderr);
-    assert!(run.stderr.contains("certificate"), "{}", run.stderr);
+    assert_eq!(run.code, 78, "{}", run.stderr);
+    assert!(run.stderr.contains("not trusted"), "{}", run.stderr);
     assert!(run.stderr.contains("--ca-cert"), "{}", run.stderr);
     assert_eq!(receiver.calls(), 0);
 }

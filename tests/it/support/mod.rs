@@ -303,16 +303,32 @@ impl Run {
         })
     }
 
-    /// Asserts the accounting law of CLI.md.
+    /// Asserts both accounting laws of CLI.md.
     pub fn assert_balanced(&self) -> serde_json::Value {
         let s = self.summary();
-        assert_eq!(
-            s["payloads_read"].as_u64().unwrap(),
-            s["payloads_sent"].as_u64().unwrap() + s["payloads_failed"].as_u64().unwrap(),
-            "read != sent + failed: {s}"
-        );
+        assert_laws(&s);
         s
     }
+}
+
+/// Asserts both accounting laws of CLI.md on a JSON summary: payloads and data points read
+/// are each sent or failed.
+pub fn assert_laws(s: &serde_json::Value) {
+    let n = |key: &str| {
+        s[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no {key} in the summary: {s}"))
+    };
+    assert_eq!(
+        n("payloads_read"),
+        n("payloads_sent") + n("payloads_failed"),
+        "payloads read != sent + failed: {s}"
+    );
+    assert_eq!(
+        n("data_points_read"),
+        n("data_points_sent") + n("data_points_failed"),
+        "data points read != sent + failed: {s}"
+    );
 }
 
 /// Runs the binary with `args` in `dir`, without a terminal, and waits for it.

@@ -2,8 +2,15 @@
 //! reconnects by itself when the server goes away, and multiplexes every worker's calls over
 //! HTTP/2), TLS and mutual TLS through rustls, and the metadata sent with every export.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use hyper_util::client::legacy::connect::HttpConnector;
+use tonic::codegen::http::Uri;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
@@ -67,8 +74,47 @@ pub enum ConnectionError {
     Header { key: String, reason: String },
 }
 
+/// Whether a TCP connection to the endpoint was ever established in this run: the line
+/// between "unreachable" (exit 69) and "reached, then failed" (CLI.md, "Exit codes").
+#[derive(Debug, Clone, Default)]
+pub struct Reached(Arc<AtomicBool>);
+
+impl Reached {
+    /// Whether a connection was ever established.
+    pub fn ever(&self) -> bool {
+        self.0.load(Relaxed)
+    }
+}
+
+/// tonic's own TCP connector, noting each connection it establishes.
+#[derive(Debug, Clone)]
+struct NotingConnector {
+    http: HttpConnector,
+    reached: Reached,
+}
+
+impl tower::Service<Uri> for NotingConnector {
+    type Response = <HttpConnector as tower::Service<Uri>>::Response;
+    type Error = <HttpConnector as tower::Service<Uri>>::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.http.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connecting = self.http.call(uri);
+        let reached = self.reached.clone();
+        Box::pin(async move {
+            let io = connecting.await?;
+            reached.0.store(true, Relaxed);
+            Ok(io)
+        })
+    }
+}
+
 /// Builds the channel; it connects on the first export, not here.
-pub fn channel(config: &TargetConfig) -> Result<Channel, ConnectionError> {
+pub fn channel(config: &TargetConfig) -> Result<(Channel, Reached), ConnectionError> {
     let endpoint_error = |reason: String| ConnectionError::Endpoint {
         endpoint: config.endpoint.clone(),
         reason,
@@ -103,7 +149,17 @@ pub fn channel(config: &TargetConfig) -> Result<Channel, ConnectionError> {
             "the scheme must be http:// (plaintext) or https:// (TLS)".to_owned(),
         ));
     }
-    Ok(endpoint.connect_lazy())
+    // The settings tonic gives its own connector (`Endpoint::http_connector`).
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(config.timeout));
+    let reached = Reached::default();
+    let connector = NotingConnector {
+        http,
+        reached: reached.clone(),
+    };
+    Ok((endpoint.connect_with_connector_lazy(connector), reached))
 }
 
 /// The metadata map sent with every export, validated once.

@@ -1,0 +1,67 @@
+//! The typed answer a sink gives for one export, which is all the core decides on. The core
+//! knows no transport: each sink (gRPC, a file, nothing) maps its own errors onto these
+//! variants, from error types and status codes, never from message text.
+
+use std::time::Duration;
+
+/// Why something was not delivered: a short `kind` the summary groups by (a status code name,
+/// an error class), and the message of this occurrence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The class, e.g. `UNAVAILABLE`, `DEADLINE_EXCEEDED`, `connection lost`, `TLS`.
+    pub kind: String,
+    /// What happened this time, with a hint where the fix is known.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure of `kind` with `message`.
+    pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Self {
+        Failure {
+            kind: kind.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// How one export ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportOutcome {
+    /// Delivered. The server may still have refused some points (OTLP partial success).
+    Acknowledged {
+        /// Points the server accepted the request with but rejected.
+        rejected_points: u64,
+        /// The server's explanation of a partial success.
+        message: String,
+    },
+    /// Worth trying again, not sooner than `retry_after` (the server's delay, if it gave one).
+    Retryable {
+        failure: Failure,
+        retry_after: Option<Duration>,
+    },
+    /// No connection to the endpoint has ever been established in this run: retried like
+    /// [`ExportOutcome::Retryable`], and a run that gives up on it ends "unreachable".
+    NeverConnected { failure: Failure },
+    /// Trying again cannot help (the server refused this request).
+    Permanent { failure: Failure },
+    /// The configuration cannot work (a TLS handshake failed): the run stops at once.
+    Misconfigured { failure: Failure },
+    /// The output cannot be written (disk full, file removed): the run stops at once.
+    OutputFailed { failure: Failure },
+}
+
+impl ExportOutcome {
+    /// Acknowledged with nothing rejected.
+    pub fn ok() -> Self {
+        ExportOutcome::Acknowledged {
+            rejected_points: 0,
+            message: String::new(),
+        }
+    }
+}
