@@ -243,7 +243,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__replay)
-            opts="-e -H -w -v -q -h -V --format --strict --dry-run --max-line-bytes --endpoint --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --summary --progress --verbose --quiet --color --help --version"
+            opts="-e -H -w -o -v -q -h -V --format --strict --dry-run --max-line-bytes --endpoint --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --summary --progress --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -337,6 +337,10 @@ _metricsender() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --summary)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -357,7 +361,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__send)
-            opts="-e -H -w -v -q -h -V --metric --type --unit --attr --resource --namespace --subnamespace --json --file --count --duration --rate --metrics-per-payload --hosts --endpoint --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --summary --progress --verbose --quiet --color --help --version"
+            opts="-e -H -w -o -v -q -h -V --metric --type --unit --attr --resource --namespace --subnamespace --json --file --count --duration --rate --metrics-per-payload --hosts --endpoint --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --summary --progress --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -496,6 +500,10 @@ _metricsender() {
                     return 0
                     ;;
                 --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

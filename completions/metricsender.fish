@@ -71,7 +71,7 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l mappi
 full\t'Also meta tags, virtualization facts, counters as monotonic sums'"
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l max-request-bytes -d 'Split payloads whose request would be larger than this, in bytes' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l batch -d 'Payloads packed into one Export request' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l output -d 'Write payloads to this file instead of the network (GoSight NDJSON, like `dump`)' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s o -l output -d 'Write payloads to this file instead of the network (GoSight NDJSON, like `dump`)' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l summary -d 'Summary as text on stderr or one JSON object on stdout' -r -f -a "text\t''
 json\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l progress -d 'Progress bars: auto shows them only on a terminal' -r -f -a "auto\t''
@@ -109,7 +109,7 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l map
 full\t'Also meta tags, virtualization facts, counters as monotonic sums'"
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l max-request-bytes -d 'Split payloads whose request would be larger than this, in bytes' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l batch -d 'Payloads packed into one Export request' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l output -d 'Write payloads to this file instead of the network (GoSight NDJSON, like `dump`)' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s o -l output -d 'Write payloads to this file instead of the network (GoSight NDJSON, like `dump`)' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l summary -d 'Summary as text on stderr or one JSON object on stdout' -r -f -a "text\t''
 json\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l progress -d 'Progress bars: auto shows them only on a terminal' -r -f -a "auto\t''

@@ -210,7 +210,7 @@ pub struct DeliveryArgs {
     pub batch: u32,
 
     /// Write payloads to this file instead of the network (GoSight NDJSON, like `dump`)
-    #[arg(long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 

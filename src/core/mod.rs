@@ -185,10 +185,12 @@ impl Control {
     }
 
     /// Ends the run for `ending`: stop reading, start nothing new, dead-letter what is queued.
-    pub fn halt(&self, ending: Ending) {
-        self.end(ending);
+    /// `true` when this is now the run's ending (the first of its severity).
+    pub fn halt(&self, ending: Ending) -> bool {
+        let decisive = self.end(ending);
         self.stop_reading.cancel();
         self.stop_sending.cancel();
+        decisive
     }
 
     /// A signal: [`Control::halt`] as interrupted.
@@ -239,11 +241,14 @@ impl Control {
     }
 
     /// Records a reason for the run to end; the most severe one wins (CLI.md's precedence).
-    pub fn end(&self, ending: Ending) {
+    /// `true` when it did.
+    pub fn end(&self, ending: Ending) -> bool {
         let mut current = self.ending.lock().unwrap_or_else(|e| e.into_inner());
-        if ending.rank() > current.rank() {
+        let wins = ending.rank() > current.rank();
+        if wins {
             *current = ending;
         }
+        wins
     }
 
     /// Why the run ends, as far as known now.

@@ -375,6 +375,19 @@ impl<S: Sink> Worker<S> {
         }
     }
 
+    /// Stops the run, saying why at once (the summary comes only after the drain).
+    fn halt(&self, ending: Ending) {
+        let message = match &ending {
+            Ending::Misconfigured(why) | Ending::OutputFailed(why) | Ending::Unreachable(why) => {
+                why.clone()
+            }
+            _ => String::new(),
+        };
+        if self.control.halt(ending) {
+            tracing::error!("stopping: {message}; what was not sent is saved as failed");
+        }
+    }
+
     /// Exports one request, retrying what is worth retrying; `Err` when it was not delivered.
     async fn export_with_retry(&self, prepared: &S::Prepared) -> Result<(), Failure> {
         let stats = &self.control.stats;
@@ -410,13 +423,11 @@ impl<S: Sink> Worker<S> {
                 }
                 ExportOutcome::Permanent { failure } => return Err(failure),
                 ExportOutcome::Misconfigured { failure } => {
-                    self.control
-                        .halt(Ending::Misconfigured(failure.message.clone()));
+                    self.halt(Ending::Misconfigured(failure.message.clone()));
                     return Err(failure);
                 }
                 ExportOutcome::OutputFailed { failure } => {
-                    self.control
-                        .halt(Ending::OutputFailed(failure.message.clone()));
+                    self.halt(Ending::OutputFailed(failure.message.clone()));
                     return Err(failure);
                 }
                 ExportOutcome::Retryable {
@@ -435,8 +446,7 @@ impl<S: Sink> Worker<S> {
             }
             let give_up = |failure: Failure| {
                 if never_connected {
-                    self.control
-                        .halt(Ending::Unreachable(failure.message.clone()));
+                    self.halt(Ending::Unreachable(failure.message.clone()));
                 }
                 Err(failure)
             };

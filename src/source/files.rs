@@ -26,6 +26,8 @@ pub struct Input {
     reader: Box<dyn BufRead + Send>,
     /// Bytes of the (decompressed) stream, where known: plain regular files.
     size: Option<u64>,
+    /// Whether the content is read as it is (not decompressed).
+    plain: bool,
 }
 
 impl Input {
@@ -48,7 +50,7 @@ impl Input {
         };
         let name: Arc<str> = Arc::from(path.display().to_string());
         let mut input = Input::from_reader(name, raw).map_err(open_error)?;
-        if input.size.is_some() {
+        if input.plain {
             input.size = size;
         }
         Ok(input)
@@ -58,23 +60,28 @@ impl Input {
     pub fn from_reader(name: Arc<str>, raw: Box<dyn Read + Send>) -> io::Result<Self> {
         let mut buffered = BufReader::with_capacity(256 * 1024, raw);
         let head = buffered.fill_buf()?;
-        // The size is known only for plain content (`open` fills it in for regular files).
-        let (reader, size): (Box<dyn BufRead + Send>, _) = if head.starts_with(GZIP_MAGIC) {
+        let (reader, plain): (Box<dyn BufRead + Send>, _) = if head.starts_with(GZIP_MAGIC) {
             let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
             (
                 Box::new(BufReader::with_capacity(256 * 1024, decoder)),
-                None,
+                false,
             )
         } else if head.starts_with(ZSTD_MAGIC) {
             let decoder = zstd::stream::read::Decoder::with_buffer(buffered)?;
             (
                 Box::new(BufReader::with_capacity(256 * 1024, decoder)),
-                None,
+                false,
             )
         } else {
-            (Box::new(buffered), Some(0))
+            (Box::new(buffered), true)
         };
-        Ok(Input { name, reader, size })
+        // The size is known only for plain content of a regular file (`open` fills it in).
+        Ok(Input {
+            name,
+            reader,
+            size: None,
+            plain,
+        })
     }
 }
 

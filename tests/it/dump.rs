@@ -390,8 +390,96 @@ async fn an_oversized_request_is_resource_exhausted_and_the_server_keeps_serving
     let err = c.export(big).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::ResourceExhausted, "{err:?}");
     c.export(request_of_every_kind()).await.unwrap();
-    let (_, summary) = dump.stop().await;
+    // A body that is not an Export request.
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Bogus {
+        #[prost(uint64, tag = "1")]
+        resource_metrics: u64,
+    }
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", dump.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut raw = tonic::client::Grpc::new(channel);
+    raw.ready().await.unwrap();
+    let err = raw
+        .unary::<_, ExportMetricsServiceResponse, _>(
+            tonic::Request::new(Bogus {
+                resource_metrics: 7,
+            }),
+            tonic::codegen::http::uri::PathAndQuery::from_static(
+                "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            ),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
+    let (code, summary) = dump.stop().await;
+    assert_eq!(code, Some(1), "dump refused requests: {summary}");
     assert_eq!(summary["payloads_sent"], 1);
+    let refused = summary["requests_refused"].as_array().unwrap();
+    let kinds: Vec<&str> = refused
+        .iter()
+        .map(|g| g["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"too large (--max-request-bytes)"),
+        "{summary}"
+    );
+    assert!(kinds.contains(&"undecodable"), "{summary}");
+}
+
+#[tokio::test]
+async fn setup_failures_are_reported_before_listening_and_name_what_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.pem");
+    std::fs::write(&bad, "not a certificate").unwrap();
+    let bad = bad.to_str().unwrap();
+    let run = run_in(
+        dir.path(),
+        &[
+            "dump",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            bad,
+            "--tls-key",
+            bad,
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 78, "{}", run.stderr);
+    assert!(run.stderr.contains("bad.pem"), "{}", run.stderr);
+    assert!(!run.stderr.contains("listening"), "{}", run.stderr);
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let run = run_in(dir.path(), &["dump", "--listen", &addr, "-o", "x.ndjson"]).await;
+    assert_eq!(run.code, 78, "{}", run.stderr);
+    assert!(run.stderr.contains(&addr), "{}", run.stderr);
+    assert!(!run.stderr.contains("listening"), "{}", run.stderr);
+    assert!(
+        !dir.path().join("x.ndjson").exists(),
+        "nothing created before it is needed"
+    );
+
+    let run = run_in(
+        dir.path(),
+        &[
+            "dump",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            "nope.pem",
+            "--tls-key",
+            bad,
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 66, "a file that cannot be opened: {}", run.stderr);
+    assert!(run.stderr.contains("nope.pem"), "{}", run.stderr);
 }
 
 #[tokio::test]

@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod conservation;
 mod dump;
+mod endings;
 mod golden;
 mod replay;
 mod send;

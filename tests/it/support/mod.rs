@@ -31,7 +31,7 @@ pub enum Reply {
     Slow(Duration, Box<Reply>),
 }
 
-type Plan = Arc<dyn Fn(u64) -> Reply + Send + Sync>;
+pub type Plan = Arc<dyn Fn(u64) -> Reply + Send + Sync>;
 
 /// What the receiver saw.
 #[derive(Default)]
@@ -401,6 +401,110 @@ pub fn expected_requests(capture: &str) -> Vec<ExportMetricsServiceRequest> {
 pub fn sorted_encodings(requests: &[ExportMetricsServiceRequest]) -> Vec<Vec<u8>> {
     use prost::Message;
     let mut out: Vec<_> = requests.iter().map(|r| r.encode_to_vec()).collect();
+    out.sort();
+    out
+}
+
+/// A receiver on a runtime of its own, so that killing it drops every connection at once,
+/// mid-request, as a crashed server would.
+pub struct Killable {
+    runtime: Option<tokio::runtime::Runtime>,
+    receiver: Option<Receiver>,
+}
+
+impl Killable {
+    /// Starts on `addr` with `plan`, recording into `record`.
+    pub fn start(addr: SocketAddr, plan: Plan, record: Arc<Record>) -> Killable {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (runtime, receiver) = std::thread::spawn(move || {
+            let receiver = runtime.block_on(Receiver::start_on(addr, plan, None, record));
+            (runtime, receiver)
+        })
+        .join()
+        .unwrap();
+        Killable {
+            runtime: Some(runtime),
+            receiver: Some(receiver),
+        }
+    }
+
+    /// Drops the server and every connection it holds, answering nothing more.
+    pub fn kill(mut self) {
+        drop(self.receiver.take());
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for Killable {
+    fn drop(&mut self) {
+        drop(self.receiver.take());
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Writes the first `n` lines of a testdata capture to `dir/name`; returns its path.
+pub fn first_lines(dir: &Path, capture: &str, n: usize, name: &str) -> String {
+    let text = std::fs::read_to_string(testdata(capture)).unwrap();
+    let mut out = String::new();
+    for line in text.lines().take(n) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap();
+    path.display().to_string()
+}
+
+/// Every data point of `requests`, each as one comparable value (its resource, scope,
+/// metric and point), sorted: equal lists mean the same points, in any split or order.
+pub fn point_fingerprints(requests: &[ExportMetricsServiceRequest]) -> Vec<String> {
+    use metricsender::otlp::metric::Data;
+    let mut out = Vec::new();
+    for rm in requests.iter().flat_map(|r| &r.resource_metrics) {
+        let mut resource: Vec<String> = rm
+            .resource
+            .iter()
+            .flat_map(|r| &r.attributes)
+            .map(|kv| format!("{kv:?}"))
+            .collect();
+        resource.sort();
+        for sm in &rm.scope_metrics {
+            let scope = sm
+                .scope
+                .as_ref()
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            for m in &sm.metrics {
+                let points: Vec<String> = match &m.data {
+                    Some(Data::Gauge(g)) => {
+                        g.data_points.iter().map(|p| format!("{p:?}")).collect()
+                    }
+                    Some(Data::Sum(s)) => s.data_points.iter().map(|p| format!("{p:?}")).collect(),
+                    Some(Data::Histogram(h)) => {
+                        h.data_points.iter().map(|p| format!("{p:?}")).collect()
+                    }
+                    Some(Data::ExponentialHistogram(h)) => {
+                        h.data_points.iter().map(|p| format!("{p:?}")).collect()
+                    }
+                    Some(Data::Summary(s)) => {
+                        s.data_points.iter().map(|p| format!("{p:?}")).collect()
+                    }
+                    None => Vec::new(),
+                };
+                for p in points {
+                    out.push(format!("{resource:?} {scope} {} {p}", m.name));
+                }
+            }
+        }
+    }
     out.sort();
     out
 }
