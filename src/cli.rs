@@ -50,7 +50,13 @@ pub enum Command {
   metricsender send --metric requests=12 --type counter --namespace App --subnamespace HTTP
   metricsender send --file payload.json --endpoint https://collector:4317 --ca-cert ca.pem
   metricsender send --count 10000 --rate 500 --hosts 20 --metrics-per-payload 60
-  metricsender send --duration 1m --rate 1000 --summary json")]
+  metricsender send --duration 1m --rate 1000 --summary json
+
+Exit codes: 0 all delivered · 1 some payloads failed or lines rejected · 2 bad usage
+(flags or OTEL_* variables) · 65 malformed line with --strict · 66 an input, certificate or
+key file cannot be opened · 69 endpoint never reached · 73 output cannot be created ·
+74 output write failed · 78 configuration cannot work (TLS handshake, TLS material) ·
+130/143 interrupted by SIGINT/SIGTERM.")]
     Send(Box<SendArgs>),
 
     /// Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint
@@ -61,9 +67,11 @@ pub enum Command {
   metricsender replay capture.ndjson --dry-run          # validate and convert, send nothing
   cat capture.ndjson | metricsender replay - --summary json
 
-Exit codes: 0 all delivered, 1 some payloads failed or lines rejected, 2 bad usage,
-65 malformed line with --strict, 66 input cannot be opened, 69 endpoint unreachable,
-130 interrupted.")]
+Exit codes: 0 all delivered · 1 some payloads failed or lines rejected · 2 bad usage
+(flags or OTEL_* variables) · 65 malformed line with --strict · 66 an input, certificate or
+key file cannot be opened · 69 endpoint never reached · 73 output cannot be created ·
+74 output write failed · 78 configuration cannot work (TLS handshake, TLS material) ·
+130/143 interrupted by SIGINT/SIGTERM.")]
     Replay(Box<ReplayArgs>),
 
     /// Receive OTLP/gRPC metrics (or convert captures) and write them to a file
@@ -71,7 +79,12 @@ Exit codes: 0 all delivered, 1 some payloads failed or lines rejected, 2 bad usa
   metricsender dump                                   # listen on 127.0.0.1:4317, GoSight NDJSON to stdout
   metricsender dump --listen 0.0.0.0:4317 -o captured.ndjson --count 100
   metricsender dump --format otlp-json -o captured.jsonl --duration 5m
-  metricsender dump --input capture.ndjson.gz --format otlp-json -o capture.jsonl")]
+  metricsender dump --input capture.ndjson.gz --format otlp-json -o capture.jsonl
+
+Exit codes: 0 stopped normally (Ctrl-C, SIGTERM, --count, --duration) with nothing refused ·
+1 requests refused or payloads failed · 2 bad usage · 66 an input, certificate or key file
+cannot be opened · 73 output cannot be created · 74 output write failed · 78 TLS material
+that does not parse, or an address that cannot be bound.")]
     Dump(Box<DumpArgs>),
 
     /// Print the completion script for a shell
@@ -193,7 +206,7 @@ pub struct DeliveryArgs {
     pub no_retry: bool,
 
     /// Append failed payloads here, as lines `replay` reads
-    /// [default: metricsender-failed-<unix-seconds>.ndjson, created on the first failure]
+    /// [default: metricsender-failed-<unix-seconds>-<pid>.ndjson, created on the first failure]
     #[arg(long, value_name = "FILE")]
     pub failed_out: Option<PathBuf>,
 

@@ -28,7 +28,7 @@ use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 use crate::core::{Body, Control, Feed, Source, SourceError, Unit};
 use crate::exit::ConfigError;
-use crate::otlp::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
+use crate::otlp::ExportMetricsServiceResponse;
 use crate::sink::grpc_code_name;
 
 const SERVICE: &str = "opentelemetry.proto.collector.metrics.v1.MetricsService";
@@ -187,7 +187,7 @@ impl Receiver {
         let Ok(_permit) = self.budget.acquire_many(permits).await else {
             return Err(tonic::Status::unavailable("the receiver is shutting down"));
         };
-        let request = ExportMetricsServiceRequest::decode(body.as_ref()).map_err(|e| {
+        let request = crate::otlp_wire::decode_request(&body).map_err(|e| {
             self.refuse(
                 "undecodable",
                 tonic::Status::invalid_argument(format!(

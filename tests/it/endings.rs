@@ -552,3 +552,46 @@ async fn bad_values_exit_2_whether_flag_or_environment_variable() {
     let run = run_in(dir.path(), &["replay", "-e", "http://bad host:1", &file]).await;
     assert_eq!(run.code, 2, "an endpoint that is not a URI: {}", run.stderr);
 }
+
+#[tokio::test]
+async fn sigterm_drains_and_exits_143() {
+    let dir = tmp();
+    let input = first_lines(dir.path(), "host-legacy.ndjson", 40, "forty.ndjson");
+    let failed = dir.path().join("failed.ndjson");
+    let receiver =
+        Receiver::start(|_| Reply::Slow(Duration::from_millis(100), Box::new(Reply::Ok))).await;
+    let endpoint = receiver.endpoint();
+    let child = spawn_in(
+        dir.path(),
+        &[
+            "replay",
+            "--summary",
+            "json",
+            "-e",
+            &endpoint,
+            "--workers",
+            "2",
+            "--failed-out",
+            failed.to_str().unwrap(),
+            &input,
+        ],
+    );
+    while receiver.calls() < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let run = wait(child).await;
+    assert_eq!(run.code, 143, "{}", run.stderr);
+    let s = run.assert_balanced();
+    assert_eq!(s["ending"], "terminated");
+    // In-flight exports finished: what was sent arrived, the rest is saved.
+    assert_eq!(receiver.accepted().len() as u64, n(&s, "payloads_sent"));
+    let saved = std::fs::read_to_string(&failed)
+        .map(|t| t.lines().count())
+        .unwrap_or(0) as u64;
+    assert_eq!(saved, n(&s, "payloads_failed"));
+}
