@@ -28,7 +28,7 @@ mkdir -p "$DIR"
 BASE="$DIR/capture-300mb.ndjson"
 if [ ! -s "$BASE" ]; then
   echo "generating $BASE ..." >&2
-  "$BIN" send --count 19500 --hosts 50 --metrics-per-payload 60 --output "$BASE" --summary json >/dev/null
+  "$BIN" send --count 19500 --hosts 50 --metrics-per-payload 60 -o "$BASE" --output-format gosight --summary json >/dev/null
 fi
 CAPTURE="$DIR/capture-${SIZE_MB}mb.ndjson"
 if [ ! -s "$CAPTURE" ]; then

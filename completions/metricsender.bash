@@ -89,7 +89,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__dump)
-            opts="-o -v -q -h -V --listen --input --output --format --tls-cert --tls-key --client-ca --max-message-size --count --duration --summary --progress --verbose --quiet --color --help --version"
+            opts="-o -v -q -h -V --listen --input --max-request-bytes --count --duration --output --append --format --tls-cert --tls-key --client-ca --summary --progress --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,6 +103,18 @@ _metricsender() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-request-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -112,7 +124,7 @@ _metricsender() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "gosight otlp-json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "otlp-json gosight" -- "${cur}"))
                     return 0
                     ;;
                 --tls-cert)
@@ -124,18 +136,6 @@ _metricsender() {
                     return 0
                     ;;
                 --client-ca)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-message-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --count)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --duration)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -243,7 +243,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__replay)
-            opts="-e -H -w -o -v -q -h -V --format --strict --dry-run --max-line-bytes --endpoint --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --summary --progress --verbose --quiet --color --help --version"
+            opts="-e -H -w -o -v -q -h -V --format --strict --dry-run --max-line-bytes --endpoint --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,6 +341,10 @@ _metricsender() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --output-format)
+                    COMPREPLY=($(compgen -W "otlp-json gosight" -- "${cur}"))
+                    return 0
+                    ;;
                 --summary)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -361,7 +365,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__send)
-            opts="-e -H -w -o -v -q -h -V --metric --type --unit --attr --resource --namespace --subnamespace --json --file --count --duration --rate --metrics-per-payload --hosts --endpoint --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --summary --progress --verbose --quiet --color --help --version"
+            opts="-e -H -w -o -v -q -h -V --metric --type --unit --attr --resource --namespace --subnamespace --json --file --count --duration --rate --metrics-per-payload --hosts --endpoint --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,6 +509,10 @@ _metricsender() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-format)
+                    COMPREPLY=($(compgen -W "otlp-json gosight" -- "${cur}"))
                     return 0
                     ;;
                 --summary)

@@ -27,13 +27,13 @@ end
 complete -c metricsender -n "__fish_metricsender_needs_command" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c metricsender -n "__fish_metricsender_needs_command" -s v -l verbose -d 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)'
-complete -c metricsender -n "__fish_metricsender_needs_command" -s q -l quiet -d 'Less logging: errors only'
-complete -c metricsender -n "__fish_metricsender_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c metricsender -n "__fish_metricsender_needs_command" -s V -l version -d 'Print version'
+complete -c metricsender -n "__fish_metricsender_needs_command" -s v -l verbose -d 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)'
+complete -c metricsender -n "__fish_metricsender_needs_command" -s q -l quiet -d 'Errors only: no logs, no progress, no text summary (--summary json still prints)'
+complete -c metricsender -n "__fish_metricsender_needs_command" -s h -l help -d 'Print help (-h a summary, --help all of it)'
+complete -c metricsender -n "__fish_metricsender_needs_command" -s V -l version -d 'Print the version'
 complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "send" -d 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint'
 complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "replay" -d 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint'
-complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "dump" -d 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file'
+complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "dump" -d 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file replay reads'
 complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l metric -d 'A metric to send, NAME=VALUE (repeatable)' -r
@@ -47,32 +47,34 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l names
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l subnamespace -d 'Subnamespace of the --metric values' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l json -d 'A GoSight MetricPayload as JSON' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l file -d 'A file of GoSight payloads, one per line (`-` for stdin)' -r -F
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l count -d 'Generate this many synthetic payloads' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l count -d 'Generate this many synthetic payloads, ≥ 1' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l duration -d 'Generate synthetic payloads for this long, e.g. 30s, 5m' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l rate -d 'Synthetic payloads per second, across all workers [default: unlimited]' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l metrics-per-payload -d 'Metrics in each synthetic payload' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l hosts -d 'Distinct hosts (resources) the synthetic payloads come from' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s e -l endpoint -d 'OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l ca-cert -d 'PEM file with the CA certificates to trust instead of the system roots' -r -F
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l client-cert -d 'PEM client certificate for mutual TLS' -r -F
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l client-key -d 'PEM private key of the client certificate' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l rate -d 'Synthetic payloads per second across all workers, > 0 [default: unlimited]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l metrics-per-payload -d 'Metrics in each synthetic payload, ≥ 1' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l hosts -d 'Distinct hosts (resources) the synthetic payloads come from, ≥ 1' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s e -l endpoint -d 'OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317] [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l ca-cert -d 'PEM file with the CA certificates to trust instead of the system roots [env: OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE, OTEL_EXPORTER_OTLP_CERTIFICATE]' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l client-cert -d 'PEM client certificate for mutual TLS [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE]' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l client-key -d 'PEM private key of the client certificate [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY, OTEL_EXPORTER_OTLP_CLIENT_KEY]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l tls-server-name -d 'Name to verify the server certificate against [default: host of the endpoint]' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s H -l header -d 'gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable)' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l compression -d 'Request compression' -r -f -a "none\t''
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s H -l header -d 'gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable) [env: OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_HEADERS, as k=v,k2=v2]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l compression -d 'Request compression [default: none] [env: OTEL_EXPORTER_OTLP_METRICS_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION]' -r -f -a "none\t''
 gzip\t''
 zstd\t''"
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l timeout -d 'Deadline of one export call, e.g. 500ms, 10s' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s w -l workers -d 'Export calls in flight at once' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l queue -d 'Payloads buffered between the reader and the workers [default: 4 × workers × batch]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l timeout -d 'Deadline of one export call, e.g. 500ms, 10s [default: 10s] [env: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT, in milliseconds]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s w -l workers -d 'Export calls in flight at once, 1..=65535' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l queue -d 'Payloads buffered between the reader and the workers, ≥ 1 [default: 4 × workers × batch]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l retry-max-elapsed -d 'Give up retrying a payload after this long' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l retry-initial-backoff -d 'First retry delay; it doubles (with jitter) up to 30s' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l failed-out -d 'Append failed payloads here, as lines `replay` reads [default: metricsender-failed-<unix-seconds>.ndjson, created on the first failure]' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l failed-out -d 'Append failed payloads here, as lines `replay` reads [default: metricsender-failed-<unix-seconds>-<pid>.ndjson, created on the first failure]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l mapping -d 'GoSight → OTLP mapping: `agent` as the agent sends, `full` adds what it drops' -r -f -a "agent\t'Exactly what the agent sends'
 full\t'Also meta tags, virtualization facts, counters as monotonic sums'"
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l max-request-bytes -d 'Split payloads whose request would be larger than this, in bytes' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l batch -d 'Payloads packed into one Export request' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s o -l output -d 'Write payloads to this file instead of the network (GoSight NDJSON, like `dump`)' -r -F
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l summary -d 'Summary as text on stderr or one JSON object on stdout' -r -f -a "text\t''
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l max-request-bytes -d 'Split payloads whose request would be larger than this, in bytes, ≥ 1024' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l batch -d 'Payloads packed into one Export request, ≥ 1' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s o -l output -d 'Write the payloads to this file instead of the network (`-` for stdout); overwrites' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l output-format -d 'Format of --output; both are readable by `replay`' -r -f -a "otlp-json\t'OTLP JSON lines, lossless'
+gosight\t'GoSight MetricPayload NDJSON (one payload per resource)'"
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l summary -d 'Summary as text on stderr, or one JSON object on stdout (on stderr when the payloads go to stdout, with -o -)' -r -f -a "text\t''
 json\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l progress -d 'Progress bars: auto shows them only on a terminal' -r -f -a "auto\t''
 always\t''
@@ -80,37 +82,40 @@ never\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l insecure -d 'Plaintext when the endpoint has no scheme'
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l insecure -d 'Plaintext when the endpoint has no scheme (TLS otherwise) [env: OTEL_EXPORTER_OTLP_METRICS_INSECURE, OTEL_EXPORTER_OTLP_INSECURE]'
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l no-retry -d 'Do not retry failed exports'
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s v -l verbose -d 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)'
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s q -l quiet -d 'Less logging: errors only'
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s V -l version -d 'Print version'
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l append -d 'Append to --output instead of overwriting it'
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s v -l verbose -d 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s q -l quiet -d 'Errors only: no logs, no progress, no text summary (--summary json still prints)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s h -l help -d 'Print help (-h a summary, --help all of it)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s V -l version -d 'Print the version'
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l format -d 'Input format; auto decides per line' -r -f -a "auto\t'Decide per line'
 gosight\t'GoSight MetricPayload NDJSON'
 otlp-json\t'OTLP JSON lines (MetricsData per line)'"
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l max-line-bytes -d 'Reject (not truncate) lines longer than this, in bytes' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s e -l endpoint -d 'OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l ca-cert -d 'PEM file with the CA certificates to trust instead of the system roots' -r -F
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l client-cert -d 'PEM client certificate for mutual TLS' -r -F
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l client-key -d 'PEM private key of the client certificate' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l max-line-bytes -d 'Reject (not truncate) lines longer than this, in bytes, ≥ 1' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s e -l endpoint -d 'OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317] [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l ca-cert -d 'PEM file with the CA certificates to trust instead of the system roots [env: OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE, OTEL_EXPORTER_OTLP_CERTIFICATE]' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l client-cert -d 'PEM client certificate for mutual TLS [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE]' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l client-key -d 'PEM private key of the client certificate [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY, OTEL_EXPORTER_OTLP_CLIENT_KEY]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l tls-server-name -d 'Name to verify the server certificate against [default: host of the endpoint]' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s H -l header -d 'gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable)' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l compression -d 'Request compression' -r -f -a "none\t''
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s H -l header -d 'gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable) [env: OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_HEADERS, as k=v,k2=v2]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l compression -d 'Request compression [default: none] [env: OTEL_EXPORTER_OTLP_METRICS_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION]' -r -f -a "none\t''
 gzip\t''
 zstd\t''"
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l timeout -d 'Deadline of one export call, e.g. 500ms, 10s' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s w -l workers -d 'Export calls in flight at once' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l queue -d 'Payloads buffered between the reader and the workers [default: 4 × workers × batch]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l timeout -d 'Deadline of one export call, e.g. 500ms, 10s [default: 10s] [env: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT, in milliseconds]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s w -l workers -d 'Export calls in flight at once, 1..=65535' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l queue -d 'Payloads buffered between the reader and the workers, ≥ 1 [default: 4 × workers × batch]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l retry-max-elapsed -d 'Give up retrying a payload after this long' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l retry-initial-backoff -d 'First retry delay; it doubles (with jitter) up to 30s' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l failed-out -d 'Append failed payloads here, as lines `replay` reads [default: metricsender-failed-<unix-seconds>.ndjson, created on the first failure]' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l failed-out -d 'Append failed payloads here, as lines `replay` reads [default: metricsender-failed-<unix-seconds>-<pid>.ndjson, created on the first failure]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l mapping -d 'GoSight → OTLP mapping: `agent` as the agent sends, `full` adds what it drops' -r -f -a "agent\t'Exactly what the agent sends'
 full\t'Also meta tags, virtualization facts, counters as monotonic sums'"
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l max-request-bytes -d 'Split payloads whose request would be larger than this, in bytes' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l batch -d 'Payloads packed into one Export request' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s o -l output -d 'Write payloads to this file instead of the network (GoSight NDJSON, like `dump`)' -r -F
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l summary -d 'Summary as text on stderr or one JSON object on stdout' -r -f -a "text\t''
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l max-request-bytes -d 'Split payloads whose request would be larger than this, in bytes, ≥ 1024' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l batch -d 'Payloads packed into one Export request, ≥ 1' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s o -l output -d 'Write the payloads to this file instead of the network (`-` for stdout); overwrites' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l output-format -d 'Format of --output; both are readable by `replay`' -r -f -a "otlp-json\t'OTLP JSON lines, lossless'
+gosight\t'GoSight MetricPayload NDJSON (one payload per resource)'"
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l summary -d 'Summary as text on stderr, or one JSON object on stdout (on stderr when the payloads go to stdout, with -o -)' -r -f -a "text\t''
 json\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l progress -d 'Progress bars: auto shows them only on a terminal' -r -f -a "auto\t''
 always\t''
@@ -118,26 +123,27 @@ never\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l strict -d 'Stop at the first malformed line (exit 65) instead of skipping it'
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l strict -d 'Stop at the first malformed line (exit 65) instead of skipping it; nothing read after it is sent'
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l dry-run -d 'Read, validate and convert; send nothing'
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l insecure -d 'Plaintext when the endpoint has no scheme'
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l insecure -d 'Plaintext when the endpoint has no scheme (TLS otherwise) [env: OTEL_EXPORTER_OTLP_METRICS_INSECURE, OTEL_EXPORTER_OTLP_INSECURE]'
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l no-retry -d 'Do not retry failed exports'
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s v -l verbose -d 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)'
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s q -l quiet -d 'Less logging: errors only'
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s V -l version -d 'Print version'
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l append -d 'Append to --output instead of overwriting it'
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s v -l verbose -d 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s q -l quiet -d 'Errors only: no logs, no progress, no text summary (--summary json still prints)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s h -l help -d 'Print help (-h a summary, --help all of it)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s V -l version -d 'Print the version'
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l listen -d 'OTLP/gRPC metrics receiver address' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l input -d 'Instead of listening, read these captures (a converter); .gz and .zst are decompressed' -r -F
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s o -l output -d 'Where to write (`-` for stdout); appends' -r -F
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l format -d 'Output format; both are readable by `replay`' -r -f -a "gosight\t'GoSight MetricPayload NDJSON (one payload per resource)'
-otlp-json\t'OTLP JSON lines, lossless'"
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l max-request-bytes -d 'Largest request accepted, in bytes, ≥ 1024; larger ones are refused' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l count -d 'Stop after this many requests written, ≥ 1' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l duration -d 'Stop after this long, e.g. 30s, 5m [default: until Ctrl-C or SIGTERM]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s o -l output -d 'Where to write (`-` for stdout); overwrites' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l format -d 'Output format; both are readable by `replay`; gosight counts what it cannot hold' -r -f -a "otlp-json\t'OTLP JSON lines, lossless'
+gosight\t'GoSight MetricPayload NDJSON (one payload per resource)'"
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l tls-cert -d 'PEM certificate for TLS on the listener' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l tls-key -d 'PEM private key for TLS on the listener' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l client-ca -d 'Require client certificates signed by this CA (mutual TLS)' -r -F
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l max-message-size -d 'Largest request accepted, in bytes' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l count -d 'Stop after this many requests' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l duration -d 'Stop after this long, e.g. 30s, 5m [default: until Ctrl-C or SIGTERM]' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l summary -d 'Summary as text on stderr or one JSON object on stdout' -r -f -a "text\t''
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l summary -d 'Summary as text on stderr, or one JSON object on stdout (on stderr when the payloads go to stdout, with -o -)' -r -f -a "text\t''
 json\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l progress -d 'Progress bars: auto shows them only on a terminal' -r -f -a "auto\t''
 always\t''
@@ -145,19 +151,20 @@ never\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s v -l verbose -d 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)'
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s q -l quiet -d 'Less logging: errors only'
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s V -l version -d 'Print version'
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l append -d 'Append to --output instead of overwriting it'
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s v -l verbose -d 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s q -l quiet -d 'Errors only: no logs, no progress, no text summary (--summary json still prints)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s h -l help -d 'Print help (-h a summary, --help all of it)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s V -l version -d 'Print the version'
 complete -c metricsender -n "__fish_metricsender_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c metricsender -n "__fish_metricsender_using_subcommand completions" -s v -l verbose -d 'More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)'
-complete -c metricsender -n "__fish_metricsender_using_subcommand completions" -s q -l quiet -d 'Less logging: errors only'
-complete -c metricsender -n "__fish_metricsender_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c metricsender -n "__fish_metricsender_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c metricsender -n "__fish_metricsender_using_subcommand completions" -s v -l verbose -d 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand completions" -s q -l quiet -d 'Errors only: no logs, no progress, no text summary (--summary json still prints)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand completions" -s h -l help -d 'Print help (-h a summary, --help all of it)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand completions" -s V -l version -d 'Print the version'
 complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "send" -d 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint'
 complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "replay" -d 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint'
-complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "dump" -d 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file'
+complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "dump" -d 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file replay reads'
 complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

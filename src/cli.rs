@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The heading of the options every command takes, listed last.
+const GLOBAL: &str = "Global options";
+
 /// Send, replay and capture metrics over OTLP/gRPC.
 ///
 /// The command-line twin of the GoSight agent's metric sender: `replay` streams GoSight or
@@ -17,25 +20,41 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "metricsender",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    disable_help_flag = true,
+    disable_version_flag = true
 )]
 #[command(after_help = "Examples:
   metricsender replay capture.ndjson --endpoint http://collector:4317
   metricsender send --metric cpu.usage=42.5 --attr core=0
-  metricsender dump --listen 127.0.0.1:4317 -o captured.ndjson
+  metricsender dump --listen 127.0.0.1:4317 -o captured.jsonl
   metricsender completions bash > /etc/bash_completion.d/metricsender")]
 pub struct Cli {
-    /// More logging: -v for debug, -vv for trace (logs go to stderr; RUST_LOG also works)
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    /// More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = GLOBAL)]
     pub verbose: u8,
 
-    /// Less logging: errors only
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    /// Errors only: no logs, no progress, no text summary (--summary json still prints)
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = GLOBAL
+    )]
     pub quiet: bool,
 
     /// When to use colour (NO_COLOR is honoured)
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, help_heading = GLOBAL)]
     pub color: ColorChoice,
+
+    /// Print help (-h a summary, --help all of it)
+    #[arg(short, long, action = clap::ArgAction::Help, global = true, help_heading = GLOBAL)]
+    help: Option<bool>,
+
+    /// Print the version
+    #[arg(short = 'V', long, action = clap::ArgAction::Version, global = true, help_heading = GLOBAL)]
+    version: Option<bool>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -46,9 +65,9 @@ pub struct Cli {
 pub enum Command {
     /// Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint
     #[command(after_help = "Examples:
-  metricsender send --metric cpu.usage=42.5 --unit percent --attr core=0 --resource service.name=web
-  metricsender send --metric requests=12 --type counter --namespace App --subnamespace HTTP
-  metricsender send --file payload.json --endpoint https://collector:4317 --ca-cert ca.pem
+  metricsender send --metric cpu=42.5 --unit percent --attr core=0 --resource service.name=web
+  metricsender send --metric requests=12 --type counter --namespace App
+  metricsender send --file payload.json -e https://collector:4317 --ca-cert ca.pem
   metricsender send --count 10000 --rate 500 --hosts 20 --metrics-per-payload 60
   metricsender send --duration 1m --rate 1000 --summary json
 
@@ -62,9 +81,9 @@ key file cannot be opened · 69 endpoint never reached · 73 output cannot be cr
     /// Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint
     #[command(after_help = "Examples:
   metricsender replay capture.ndjson
-  metricsender replay day1.ndjson.gz day2.ndjson.zst --endpoint https://otel:4317 -H x-api-key=secret
-  metricsender replay capture.ndjson --workers 16 --compression gzip --failed-out failed.ndjson
-  metricsender replay capture.ndjson --dry-run          # validate and convert, send nothing
+  metricsender replay day1.ndjson.gz day2.ndjson.zst -e https://otel:4317 -H x-api-key=secret
+  metricsender replay capture.ndjson -w 16 --compression gzip --failed-out failed.ndjson
+  metricsender replay capture.ndjson --dry-run     # validate and convert, send nothing
   cat capture.ndjson | metricsender replay - --summary json
 
 Exit codes: 0 all delivered · 1 some payloads failed or lines rejected · 2 bad usage
@@ -74,11 +93,11 @@ key file cannot be opened · 69 endpoint never reached · 73 output cannot be cr
 130/143 interrupted by SIGINT/SIGTERM.")]
     Replay(Box<ReplayArgs>),
 
-    /// Receive OTLP/gRPC metrics (or convert captures) and write them to a file
+    /// Receive OTLP/gRPC metrics (or convert captures) and write them to a file replay reads
     #[command(after_help = "Examples:
-  metricsender dump                                   # listen on 127.0.0.1:4317, GoSight NDJSON to stdout
-  metricsender dump --listen 0.0.0.0:4317 -o captured.ndjson --count 100
-  metricsender dump --format otlp-json -o captured.jsonl --duration 5m
+  metricsender dump                           # listen on 127.0.0.1:4317, OTLP JSON to stdout
+  metricsender dump --listen 0.0.0.0:4317 -o captured.jsonl --count 100
+  metricsender dump --format gosight -o captured.ndjson --duration 5m
   metricsender dump --input capture.ndjson.gz --format otlp-json -o capture.jsonl
 
 Exit codes: 0 stopped normally (Ctrl-C, SIGTERM, --count, --duration) with nothing refused ·
@@ -114,34 +133,27 @@ pub enum ColorChoice {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Target")]
 pub struct TargetArgs {
-    /// OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS
-    ///
+    /// OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317]
     /// [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]
-    ///
-    /// [default: http://localhost:4317]
     #[arg(short, long, value_name = "URL")]
     pub endpoint: Option<String>,
 
-    /// Plaintext when the endpoint has no scheme
-    ///
+    /// Plaintext when the endpoint has no scheme (TLS otherwise)
     /// [env: OTEL_EXPORTER_OTLP_METRICS_INSECURE, OTEL_EXPORTER_OTLP_INSECURE]
     #[arg(long)]
     pub insecure: bool,
 
     /// PEM file with the CA certificates to trust instead of the system roots
-    ///
     /// [env: OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE, OTEL_EXPORTER_OTLP_CERTIFICATE]
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 
     /// PEM client certificate for mutual TLS
-    ///
     /// [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE]
     #[arg(long, value_name = "FILE", requires = "client_key")]
     pub client_cert: Option<PathBuf>,
 
     /// PEM private key of the client certificate
-    ///
     /// [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY, OTEL_EXPORTER_OTLP_CLIENT_KEY]
     #[arg(long, value_name = "FILE", requires = "client_cert")]
     pub client_key: Option<PathBuf>,
@@ -151,24 +163,17 @@ pub struct TargetArgs {
     pub tls_server_name: Option<String>,
 
     /// gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable)
-    ///
     /// [env: OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_HEADERS, as k=v,k2=v2]
     #[arg(short = 'H', long = "header", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub headers: Vec<(String, String)>,
 
-    /// Request compression
-    ///
+    /// Request compression [default: none]
     /// [env: OTEL_EXPORTER_OTLP_METRICS_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION]
-    ///
-    /// [default: none]
     #[arg(long, value_enum)]
     pub compression: Option<Compression>,
 
-    /// Deadline of one export call, e.g. 500ms, 10s
-    ///
+    /// Deadline of one export call, e.g. 500ms, 10s [default: 10s]
     /// [env: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT, in milliseconds]
-    ///
-    /// [default: 10s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
 }
@@ -185,11 +190,11 @@ pub enum Compression {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Delivery")]
 pub struct DeliveryArgs {
-    /// Export calls in flight at once
+    /// Export calls in flight at once, 1..=65535
     #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub workers: u16,
 
-    /// Payloads buffered between the reader and the workers [default: 4 × workers × batch]
+    /// Payloads buffered between the reader and the workers, ≥ 1 [default: 4 × workers × batch]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub queue: Option<u32>,
 
@@ -205,8 +210,8 @@ pub struct DeliveryArgs {
     #[arg(long)]
     pub no_retry: bool,
 
-    /// Append failed payloads here, as lines `replay` reads
-    /// [default: metricsender-failed-<unix-seconds>-<pid>.ndjson, created on the first failure]
+    /// Append failed payloads here, as lines `replay` reads [default:
+    /// metricsender-failed-<unix-seconds>-<pid>.ndjson, created on the first failure]
     #[arg(long, value_name = "FILE")]
     pub failed_out: Option<PathBuf>,
 
@@ -214,17 +219,30 @@ pub struct DeliveryArgs {
     #[arg(long, value_enum, default_value_t = MappingArg::Agent)]
     pub mapping: MappingArg,
 
-    /// Split payloads whose request would be larger than this, in bytes
+    /// Split payloads whose request would be larger than this, in bytes, ≥ 1024
     #[arg(long, value_name = "N", default_value_t = 4 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_request_bytes: u64,
 
-    /// Payloads packed into one Export request
+    /// Payloads packed into one Export request, ≥ 1
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch: u32,
+}
 
-    /// Write payloads to this file instead of the network (GoSight NDJSON, like `dump`)
+/// Where payloads go instead of the network, shared by `send` and `replay`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Output")]
+pub struct FileOutputArgs {
+    /// Write the payloads to this file instead of the network (`-` for stdout); overwrites
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Append to --output instead of overwriting it
+    #[arg(long, requires = "output")]
+    pub append: bool,
+
+    /// Format of --output; both are readable by `replay`
+    #[arg(long, value_enum, default_value_t = OutputFormat::OtlpJson, requires = "output")]
+    pub output_format: OutputFormat,
 }
 
 /// GoSight → OTLP mapping.
@@ -240,7 +258,8 @@ pub enum MappingArg {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Reporting")]
 pub struct ReportArgs {
-    /// Summary as text on stderr or one JSON object on stdout
+    /// Summary as text on stderr, or one JSON object on stdout (on stderr when the payloads
+    /// go to stdout, with -o -)
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub summary: SummaryFormat,
 
@@ -272,19 +291,20 @@ pub struct ReplayArgs {
     pub files: Vec<PathBuf>,
 
     /// Input format; auto decides per line
-    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto, help_heading = "Input")]
     pub format: InputFormat,
 
-    /// Stop at the first malformed line (exit 65) instead of skipping it
-    #[arg(long)]
+    /// Stop at the first malformed line (exit 65) instead of skipping it; nothing read after it
+    /// is sent
+    #[arg(long, help_heading = "Input")]
     pub strict: bool,
 
     /// Read, validate and convert; send nothing
-    #[arg(long)]
+    #[arg(long, help_heading = "Input", conflicts_with = "output")]
     pub dry_run: bool,
 
-    /// Reject (not truncate) lines longer than this, in bytes
-    #[arg(long, value_name = "N", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Reject (not truncate) lines longer than this, in bytes, ≥ 1
+    #[arg(long, value_name = "N", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Input")]
     pub max_line_bytes: u64,
 
     #[command(flatten)]
@@ -292,6 +312,9 @@ pub struct ReplayArgs {
 
     #[command(flatten)]
     pub delivery: DeliveryArgs,
+
+    #[command(flatten)]
+    pub output: FileOutputArgs,
 
     #[command(flatten)]
     pub report: ReportArgs,
@@ -352,32 +375,34 @@ pub struct SendArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "metrics"], help_heading = "Payload")]
     pub file: Option<PathBuf>,
 
-    /// Generate this many synthetic payloads
-    #[arg(long, value_name = "N", help_heading = "Synthetic load")]
+    /// Generate this many synthetic payloads, ≥ 1
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Synthetic load")]
     pub count: Option<u64>,
 
     /// Generate synthetic payloads for this long, e.g. 30s, 5m
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Synthetic load")]
     pub duration: Option<Duration>,
 
-    /// Synthetic payloads per second, across all workers [default: unlimited]
+    /// Synthetic payloads per second across all workers, > 0 [default: unlimited]
     #[arg(long, value_name = "N", help_heading = "Synthetic load")]
     pub rate: Option<f64>,
 
-    /// Metrics in each synthetic payload
+    /// Metrics in each synthetic payload, ≥ 1
     #[arg(
         long,
         value_name = "M",
         default_value_t = 60,
+        value_parser = clap::value_parser!(u32).range(1..),
         help_heading = "Synthetic load"
     )]
     pub metrics_per_payload: u32,
 
-    /// Distinct hosts (resources) the synthetic payloads come from
+    /// Distinct hosts (resources) the synthetic payloads come from, ≥ 1
     #[arg(
         long,
         value_name = "H",
         default_value_t = 1,
+        value_parser = clap::value_parser!(u32).range(1..),
         help_heading = "Synthetic load"
     )]
     pub hosts: u32,
@@ -387,6 +412,9 @@ pub struct SendArgs {
 
     #[command(flatten)]
     pub delivery: DeliveryArgs,
+
+    #[command(flatten)]
+    pub output: FileOutputArgs,
 
     #[command(flatten)]
     pub report: ReportArgs,
@@ -408,20 +436,43 @@ pub struct DumpArgs {
         long,
         value_name = "ADDR",
         default_value = "127.0.0.1:4317",
-        conflicts_with = "input"
+        conflicts_with = "input",
+        help_heading = "Input"
     )]
     pub listen: String,
 
     /// Instead of listening, read these captures (a converter); .gz and .zst are decompressed
-    #[arg(long, value_name = "FILE", num_args = 1..)]
+    #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "Input")]
     pub input: Vec<PathBuf>,
 
-    /// Where to write (`-` for stdout); appends
-    #[arg(short, long, value_name = "FILE", default_value = "-")]
+    /// Largest request accepted, in bytes, ≥ 1024; larger ones are refused
+    #[arg(long, value_name = "N", default_value_t = 4 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..), help_heading = "Input")]
+    pub max_request_bytes: u64,
+
+    /// Stop after this many requests written, ≥ 1
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "input", help_heading = "Input")]
+    pub count: Option<u64>,
+
+    /// Stop after this long, e.g. 30s, 5m [default: until Ctrl-C or SIGTERM]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "input", help_heading = "Input")]
+    pub duration: Option<Duration>,
+
+    /// Where to write (`-` for stdout); overwrites
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "-",
+        help_heading = "Output"
+    )]
     pub output: PathBuf,
 
-    /// Output format; both are readable by `replay`
-    #[arg(long, value_enum, default_value_t = OutputFormat::Gosight)]
+    /// Append to --output instead of overwriting it
+    #[arg(long, help_heading = "Output")]
+    pub append: bool,
+
+    /// Output format; both are readable by `replay`; gosight counts what it cannot hold
+    #[arg(long, value_enum, default_value_t = OutputFormat::OtlpJson, help_heading = "Output")]
     pub format: OutputFormat,
 
     /// PEM certificate for TLS on the listener
@@ -451,29 +502,17 @@ pub struct DumpArgs {
     )]
     pub client_ca: Option<PathBuf>,
 
-    /// Largest request accepted, in bytes
-    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
-    pub max_message_size: usize,
-
-    /// Stop after this many requests
-    #[arg(long, value_name = "N")]
-    pub count: Option<u64>,
-
-    /// Stop after this long, e.g. 30s, 5m [default: until Ctrl-C or SIGTERM]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub duration: Option<Duration>,
-
     #[command(flatten)]
     pub report: ReportArgs,
 }
 
-/// Output format of `dump`.
+/// Format of a payload file written by `dump` or `-o`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// GoSight MetricPayload NDJSON (one payload per resource)
-    Gosight,
     /// OTLP JSON lines, lossless
     OtlpJson,
+    /// GoSight MetricPayload NDJSON (one payload per resource)
+    Gosight,
 }
 
 /// Parses `KEY=VALUE`.
@@ -690,6 +729,6 @@ mod tests {
         assert_eq!(d.listen, "127.0.0.1:4317");
         assert_eq!(d.format, OutputFormat::OtlpJson);
         assert_eq!(d.count, Some(3));
-        assert_eq!(d.max_message_size, 4 * 1024 * 1024);
+        assert_eq!(d.max_request_bytes, 4 * 1024 * 1024);
     }
 }

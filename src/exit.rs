@@ -43,6 +43,8 @@ impl ExitCode {
             Ending::Interrupted(Signal::Interrupt) => ExitCode::Interrupted,
             Ending::Interrupted(Signal::Terminate) => ExitCode::Terminated,
             Ending::Unreachable(_) => ExitCode::Unavailable,
+            // A closed pipe ends the run quietly, as ripgrep does (CLI.md).
+            Ending::OutputClosed => ExitCode::Success,
             Ending::Completed
                 if report.payloads_failed > 0
                     || report.lines_rejected > 0

@@ -28,9 +28,9 @@ use exit::ExitCode;
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Replay(args) => commands::replay::run(*args).await,
-        Command::Send(args) => commands::send::run(*args).await,
-        Command::Dump(args) => commands::dump::run(*args).await,
+        Command::Replay(args) => commands::replay::run(*args, cli.quiet).await,
+        Command::Send(args) => commands::send::run(*args, cli.quiet).await,
+        Command::Dump(args) => commands::dump::run(*args, cli.quiet).await,
         Command::Completions { shell } => {
             print_completions(shell, &mut std::io::stdout());
             Ok(ExitCode::Success)

@@ -1,22 +1,20 @@
 //! `metricsender dump`: an OTLP/gRPC listener (or capture files with `--input`) through the
 //! core into the file sink.
 
-use std::sync::Arc;
-
 use color_eyre::eyre::{Result, WrapErr};
 use color_eyre::Section;
 
-use super::{finish, handle_signals, open_output, progress_enabled, read_file, OnSignal};
+use super::{file_sink, finish, handle_signals, progress_enabled, read_file, OnSignal};
 use crate::cli::{DumpArgs, OutputFormat as OutputFormatArg};
 use crate::core::retry::RetryPolicy;
 use crate::core::{self, Control, CoreConfig, LineFormat};
 use crate::exit::ExitCode;
-use crate::sink::{FileSink, OutputFormat};
+use crate::sink::OutputFormat;
 use crate::source::files::{open_all, FileSource};
 use crate::source::listener::{ListenerOptions, ListenerSource, ListenerTls};
 
-/// Runs `dump`.
-pub async fn run(args: DumpArgs) -> Result<ExitCode> {
+/// Runs `dump`; `quiet` is `-q`.
+pub async fn run(args: DumpArgs, quiet: bool) -> Result<ExitCode> {
     let format = match args.format {
         OutputFormatArg::Gosight => OutputFormat::GoSight,
         OutputFormatArg::OtlpJson => OutputFormat::OtlpJson,
@@ -35,7 +33,7 @@ pub async fn run(args: DumpArgs) -> Result<ExitCode> {
             enabled: false,
             ..RetryPolicy::default()
         },
-        progress: progress_enabled(args.report.progress) && !to_stdout,
+        progress: !quiet && progress_enabled(args.report.progress) && !to_stdout,
         ..CoreConfig::default()
     };
     // Inputs and the listener first: nothing is created when they cannot be had.
@@ -43,7 +41,7 @@ pub async fn run(args: DumpArgs) -> Result<ExitCode> {
         let source = ListenerSource::bind(ListenerOptions {
             addr: args.listen.clone(),
             tls: listener_tls(&args)?,
-            max_request_bytes: args.max_message_size,
+            max_request_bytes: usize::try_from(args.max_request_bytes).unwrap_or(usize::MAX),
             count: args.count,
             duration: args.duration,
         })
@@ -54,19 +52,21 @@ pub async fn run(args: DumpArgs) -> Result<ExitCode> {
         let addr = source
             .local_addr()
             .wrap_err("reading the listener's address")?;
-        let sink = file_sink(&args, format, &output_name, control.clone())?;
-        eprintln!(
-            "listening on {}{addr}, writing {} to {output_name}",
-            if source.is_tls() {
-                "https://"
-            } else {
-                "http://"
-            },
-            match format {
-                OutputFormat::GoSight => "GoSight NDJSON",
-                OutputFormat::OtlpJson => "OTLP JSON lines",
-            },
-        );
+        let sink = file_sink(&args.output, args.append, format, control.clone())?;
+        if !quiet {
+            eprintln!(
+                "listening on {}{addr}, writing {} to {output_name}",
+                if source.is_tls() {
+                    "https://"
+                } else {
+                    "http://"
+                },
+                match format {
+                    OutputFormat::GoSight => "GoSight NDJSON",
+                    OutputFormat::OtlpJson => "OTLP JSON lines",
+                },
+            );
+        }
         config.workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         config.queue = 4 * config.workers;
         handle_signals(control.clone(), OnSignal::Stop);
@@ -77,7 +77,7 @@ pub async fn run(args: DumpArgs) -> Result<ExitCode> {
             format: LineFormat::Auto,
             max_line_bytes: 64 * 1024 * 1024,
         };
-        let sink = file_sink(&args, format, &output_name, control.clone())?;
+        let sink = file_sink(&args.output, args.append, format, control.clone())?;
         // One worker keeps the output in input order.
         config.workers = 1;
         handle_signals(control.clone(), OnSignal::Interrupt);
@@ -86,21 +86,7 @@ pub async fn run(args: DumpArgs) -> Result<ExitCode> {
     let mut report = report;
     // The time a file write takes is not an export latency.
     report.latency = None;
-    Ok(finish(&report, args.report.summary, to_stdout))
-}
-
-fn file_sink(
-    args: &DumpArgs,
-    format: OutputFormat,
-    name: &str,
-    control: Arc<Control>,
-) -> Result<Arc<FileSink>> {
-    let sink = FileSink::new(open_output(&args.output)?, name.to_owned(), format, control);
-    Ok(Arc::new(if args.output.as_os_str() == "-" {
-        sink
-    } else {
-        sink.watching(&args.output)
-    }))
+    Ok(finish(&report, args.report.summary, to_stdout, quiet))
 }
 
 fn listener_tls(args: &DumpArgs) -> Result<Option<ListenerTls>> {

@@ -14,7 +14,9 @@ use clap::ValueEnum;
 use color_eyre::eyre::Result;
 use color_eyre::Section;
 
-use crate::cli::{self, DeliveryArgs, ProgressMode, ReportArgs, SummaryFormat, TargetArgs};
+use crate::cli::{
+    self, DeliveryArgs, FileOutputArgs, ProgressMode, ReportArgs, SummaryFormat, TargetArgs,
+};
 use crate::convert::Mapping;
 use crate::core::retry::RetryPolicy;
 use crate::core::{self, Control, CoreConfig, FailedOut, Report, Signal, Source};
@@ -114,6 +116,22 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
             server_name: args.tls_server_name.clone(),
         })
     } else {
+        // Flags only: the variables may be set for other programs.
+        let tls_flags: Vec<&str> = [
+            (args.ca_cert.is_some(), "--ca-cert"),
+            (args.client_cert.is_some(), "--client-cert"),
+            (args.client_key.is_some(), "--client-key"),
+            (args.tls_server_name.is_some(), "--tls-server-name"),
+        ]
+        .into_iter()
+        .filter_map(|(set, flag)| set.then_some(flag))
+        .collect();
+        if !tls_flags.is_empty() {
+            tracing::warn!(
+                "{} ignored: {endpoint} is plaintext (use https:// for TLS)",
+                tls_flags.join(", ")
+            );
+        }
         None
     };
 
@@ -202,7 +220,7 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// The core configuration shared by `send` and `replay`.
-pub fn core_config(delivery: &DeliveryArgs, report: &ReportArgs) -> CoreConfig {
+pub fn core_config(delivery: &DeliveryArgs, report: &ReportArgs, quiet: bool) -> CoreConfig {
     let workers = usize::from(delivery.workers);
     CoreConfig {
         workers,
@@ -226,7 +244,7 @@ pub fn core_config(delivery: &DeliveryArgs, report: &ReportArgs) -> CoreConfig {
             .map_or(FailedOut::DefaultInCurrentDir, FailedOut::Path),
         strict: false,
         batch: delivery.batch as usize,
-        progress: progress_enabled(report.progress),
+        progress: !quiet && progress_enabled(report.progress),
     }
 }
 
@@ -295,31 +313,26 @@ async fn shutdown_signal() -> Signal {
     }
 }
 
-/// Runs `source` through the core into the sink the delivery options ask for: nowhere
-/// (`dry_run`), a file (`--output`), or the OTLP endpoint.
+/// Runs `source` through the core into the sink the options ask for: nowhere (`dry_run`), a
+/// file (`--output`), or the OTLP endpoint.
 pub async fn deliver<Src: Source>(
     source: Src,
-    delivery: &DeliveryArgs,
     target: &TargetArgs,
+    output: &FileOutputArgs,
     dry_run: bool,
     config: CoreConfig,
     control: Arc<Control>,
 ) -> Result<Report> {
     let mut report = if dry_run {
         core::run(source, Arc::new(NullSink), config, control).await
-    } else if let Some(path) = &delivery.output {
-        let sink = FileSink::new(
-            open_output(path)?,
-            path.display().to_string(),
-            OutputFormat::GoSight,
-            control.clone(),
-        );
-        let sink = if path.as_os_str() == "-" {
-            sink
-        } else {
-            sink.watching(path)
+    } else if let Some(path) = &output.output {
+        warn_unused_target_flags(target, "--output");
+        let format = match output.output_format {
+            cli::OutputFormat::OtlpJson => OutputFormat::OtlpJson,
+            cli::OutputFormat::Gosight => OutputFormat::GoSight,
         };
-        core::run(source, Arc::new(sink), config, control).await
+        let sink = file_sink(path, output.append, format, control.clone())?;
+        core::run(source, sink, config, control).await
     } else {
         let target = target_config(target, &process_env)?;
         tracing::debug!(?target, "sending");
@@ -331,13 +344,75 @@ pub async fn deliver<Src: Source>(
     Ok(report)
 }
 
+/// Warns about target flags that would do nothing (flags only: environment variables may be
+/// set for other programs).
+fn warn_unused_target_flags(target: &TargetArgs, because: &str) {
+    let given: Vec<&str> = [
+        (target.endpoint.is_some(), "--endpoint"),
+        (target.ca_cert.is_some(), "--ca-cert"),
+        (target.client_cert.is_some(), "--client-cert"),
+        (target.tls_server_name.is_some(), "--tls-server-name"),
+        (!target.headers.is_empty(), "--header"),
+        (target.compression.is_some(), "--compression"),
+        (target.timeout.is_some(), "--timeout"),
+    ]
+    .into_iter()
+    .filter_map(|(set, flag)| set.then_some(flag))
+    .collect();
+    if !given.is_empty() {
+        tracing::warn!(
+            "{} ignored: with {because} nothing is sent over the network",
+            given.join(", ")
+        );
+    }
+}
+
+/// A file sink on `path` (`-` is stdout), checking before each write that the file is still
+/// there.
+pub fn file_sink(
+    path: &Path,
+    append: bool,
+    format: OutputFormat,
+    control: Arc<Control>,
+) -> Result<Arc<FileSink>, CreateError> {
+    let to_stdout = path == Path::new("-");
+    let name = if to_stdout {
+        "stdout".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let sink = FileSink::new(open_output(path, append)?, name, format, control);
+    Ok(Arc::new(if to_stdout { sink } else { sink.watching(path) }))
+}
+
 /// Prints the summary and picks the exit code. When the payloads themselves go to stdout
-/// (`-o -`), a JSON summary goes to stderr so stdout stays pure data.
-pub fn finish(report: &Report, format: SummaryFormat, output_on_stdout: bool) -> ExitCode {
+/// (`-o -`), a JSON summary goes to stderr so stdout stays pure data. `-q` drops the text
+/// summary; without it, a JSON summary is joined by one line on stderr when anything went
+/// wrong, so failures are never silent on a terminal.
+pub fn finish(
+    report: &Report,
+    format: SummaryFormat,
+    output_on_stdout: bool,
+    quiet: bool,
+) -> ExitCode {
+    use std::io::Write;
     match format {
+        SummaryFormat::Text if quiet => {}
         SummaryFormat::Text => eprint!("{}", report.to_text()),
-        SummaryFormat::Json if output_on_stdout => eprintln!("{}", report.to_json()),
-        SummaryFormat::Json => println!("{}", report.to_json()),
+        SummaryFormat::Json => {
+            let json = report.to_json();
+            // A closed stdout must not turn into a panic or an error message.
+            let _ = if output_on_stdout {
+                writeln!(std::io::stderr(), "{json}")
+            } else {
+                writeln!(std::io::stdout(), "{json}")
+            };
+            if !quiet {
+                if let Some(alert) = report.alert() {
+                    eprintln!("{alert}");
+                }
+            }
+        }
     }
     ExitCode::from_report(report)
 }
@@ -347,19 +422,24 @@ pub fn is_stdout(output: Option<&Path>) -> bool {
     output.is_some_and(|p| p == Path::new("-"))
 }
 
-/// Opens an output for appending (`-` is stdout).
-pub fn open_output(path: &Path) -> Result<Box<dyn std::io::Write + Send>, CreateError> {
+/// Opens an output (`-` is stdout): overwritten, as `curl -o` does, or appended to.
+pub fn open_output(
+    path: &Path,
+    append: bool,
+) -> Result<Box<dyn std::io::Write + Send>, CreateError> {
     if path == Path::new("-") {
         return Ok(Box::new(std::io::stdout()));
     }
-    let file = std::fs::File::options()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|source| CreateError {
-            path: path.to_owned(),
-            source,
-        })?;
+    let mut options = std::fs::File::options();
+    if append {
+        options.create(true).append(true);
+    } else {
+        options.create(true).write(true).truncate(true);
+    }
+    let file = options.open(path).map_err(|source| CreateError {
+        path: path.to_owned(),
+        source,
+    })?;
     Ok(Box::new(std::io::BufWriter::with_capacity(
         256 * 1024,
         file,

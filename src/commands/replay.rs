@@ -9,9 +9,9 @@ use crate::core::{Control, LineFormat};
 use crate::exit::ExitCode;
 use crate::source::files::{open_all, FileSource};
 
-/// Runs `replay`.
-pub async fn run(args: ReplayArgs) -> Result<ExitCode> {
-    let mut config = core_config(&args.delivery, &args.report);
+/// Runs `replay`; `quiet` is `-q`.
+pub async fn run(args: ReplayArgs, quiet: bool) -> Result<ExitCode> {
+    let mut config = core_config(&args.delivery, &args.report, quiet);
     config.strict = args.strict;
     let source = FileSource {
         inputs: open_all(&args.files)?,
@@ -24,15 +24,18 @@ pub async fn run(args: ReplayArgs) -> Result<ExitCode> {
     };
     let control = Control::new();
     handle_signals(control.clone(), OnSignal::Interrupt);
+    if args.dry_run {
+        super::warn_unused_target_flags(&args.target, "--dry-run");
+    }
     let report = deliver(
         source,
-        &args.delivery,
         &args.target,
+        &args.output,
         args.dry_run,
         config,
         control,
     )
     .await?;
-    let to_stdout = super::is_stdout(args.delivery.output.as_deref());
-    Ok(finish(&report, args.report.summary, to_stdout))
+    let to_stdout = super::is_stdout(args.output.output.as_deref());
+    Ok(finish(&report, args.report.summary, to_stdout, quiet))
 }

@@ -16,9 +16,9 @@ use crate::model::{Meta, Metric, MetricPayload, StatisticValues, StringMap};
 use crate::source::files::{open_all, FileSource, Input};
 use crate::source::generator::{GeneratorSource, PayloadsSource};
 
-/// Runs `send`.
-pub async fn run(args: SendArgs) -> Result<ExitCode> {
-    let config = super::core_config(&args.delivery, &args.report);
+/// Runs `send`; `quiet` is `-q`.
+pub async fn run(args: SendArgs, quiet: bool) -> Result<ExitCode> {
+    let config = super::core_config(&args.delivery, &args.report, quiet);
     let control = Control::new();
     handle_signals(control.clone(), OnSignal::Interrupt);
     let synthetic = args.count.is_some() || args.duration.is_some() || args.rate.is_some();
@@ -32,8 +32,8 @@ pub async fn run(args: SendArgs) -> Result<ExitCode> {
         let payload = adhoc_payload(&args, GoTime::now())?;
         deliver(
             PayloadsSource(vec![payload]),
-            &args.delivery,
             &args.target,
+            &args.output,
             false,
             config,
             control,
@@ -49,14 +49,14 @@ pub async fn run(args: SendArgs) -> Result<ExitCode> {
             format: LineFormat::GoSight,
             max_line_bytes: usize::MAX,
         };
-        deliver(source, &args.delivery, &args.target, false, config, control).await?
+        deliver(source, &args.target, &args.output, false, config, control).await?
     } else if let Some(file) = &args.file {
         let source = FileSource {
             inputs: open_all(std::slice::from_ref(file))?,
             format: LineFormat::GoSight,
             max_line_bytes: usize::MAX,
         };
-        deliver(source, &args.delivery, &args.target, false, config, control).await?
+        deliver(source, &args.target, &args.output, false, config, control).await?
     } else if synthetic {
         let source = GeneratorSource {
             count: args.count,
@@ -70,7 +70,7 @@ pub async fn run(args: SendArgs) -> Result<ExitCode> {
                 UsageError::new("--rate must be a positive number of payloads per second").into(),
             );
         }
-        deliver(source, &args.delivery, &args.target, false, config, control).await?
+        deliver(source, &args.target, &args.output, false, config, control).await?
     } else {
         return Err(UsageError::new(
             "nothing to send: give --metric NAME=VALUE, --json, --file, or a synthetic load with --count/--duration",
@@ -78,8 +78,13 @@ pub async fn run(args: SendArgs) -> Result<ExitCode> {
         .into());
     };
     add_send_figures(&mut report, args.rate);
-    let to_stdout = super::is_stdout(args.delivery.output.as_deref());
-    Ok(super::finish(&report, args.report.summary, to_stdout))
+    let to_stdout = super::is_stdout(args.output.output.as_deref());
+    Ok(super::finish(
+        &report,
+        args.report.summary,
+        to_stdout,
+        quiet,
+    ))
 }
 
 /// `achieved_rate` and `latency_ms`, what someone smoke-testing an endpoint wants to see.

@@ -511,9 +511,9 @@ fn has_key(line: &[u8], keys: &[&str], any_case: bool) -> bool {
 /// The rejection of a line read in the wrong format, naming the format it looks like.
 fn format_mismatch(line: &[u8], read_as: &str) -> String {
     let looks_like = if has_key(line, OTLP_KEYS, false) {
-        "it looks like OTLP JSON (use --format otlp-json or auto)"
+        "it looks like OTLP JSON (replay reads it with --format otlp-json or auto)"
     } else if has_key(line, GOSIGHT_KEYS, true) {
-        "it looks like a GoSight payload (use --format gosight or auto)"
+        "it looks like a GoSight payload (replay reads it with --format gosight or auto)"
     } else {
         "it looks like neither a GoSight payload nor OTLP JSON"
     };

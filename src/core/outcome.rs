@@ -54,6 +54,8 @@ pub enum ExportOutcome {
     Misconfigured { failure: Failure },
     /// The output cannot be written (disk full, file removed): the run stops at once.
     OutputFailed { failure: Failure },
+    /// The output's reader went away (`… -o - | head`): the run stops, quietly.
+    OutputClosed { failure: Failure },
 }
 
 impl ExportOutcome {

@@ -430,6 +430,10 @@ impl<S: Sink> Worker<S> {
                     self.halt(Ending::OutputFailed(failure.message.clone()));
                     return Err(failure);
                 }
+                ExportOutcome::OutputClosed { failure } => {
+                    self.control.halt(Ending::OutputClosed);
+                    return Err(failure);
+                }
                 ExportOutcome::Retryable {
                     failure,
                     retry_after,

@@ -40,6 +40,8 @@ pub enum Ending {
     Completed,
     /// The endpoint was never reached before giving up.
     Unreachable(String),
+    /// The output's reader went away (a closed pipe): a normal end, as for ripgrep.
+    OutputClosed,
     /// Ctrl-C or SIGTERM.
     Interrupted(Signal),
     /// `--strict` and a malformed line.
@@ -56,11 +58,12 @@ impl Ending {
     pub fn rank(&self) -> u8 {
         match self {
             Ending::Completed => 0,
-            Ending::Unreachable(_) => 1,
-            Ending::Interrupted(_) => 2,
-            Ending::StrictRejected => 3,
-            Ending::OutputFailed(_) => 4,
-            Ending::Misconfigured(_) => 5,
+            Ending::OutputClosed => 1,
+            Ending::Unreachable(_) => 2,
+            Ending::Interrupted(_) => 3,
+            Ending::StrictRejected => 4,
+            Ending::OutputFailed(_) => 5,
+            Ending::Misconfigured(_) => 6,
         }
     }
 
@@ -69,6 +72,7 @@ impl Ending {
         match self {
             Ending::Completed => "completed",
             Ending::Unreachable(_) => "unreachable",
+            Ending::OutputClosed => "output_closed",
             Ending::Interrupted(Signal::Interrupt) => "interrupted",
             Ending::Interrupted(Signal::Terminate) => "terminated",
             Ending::StrictRejected => "strict_rejected",
@@ -82,6 +86,7 @@ impl Ending {
         match self {
             Ending::Completed => "stopped".to_owned(),
             Ending::Unreachable(_) => "the endpoint is unreachable".to_owned(),
+            Ending::OutputClosed => "the output was closed by its reader".to_owned(),
             Ending::Interrupted(Signal::Interrupt) => "interrupted (SIGINT)".to_owned(),
             Ending::Interrupted(Signal::Terminate) => "terminated (SIGTERM)".to_owned(),
             Ending::StrictRejected => "a malformed line with --strict".to_owned(),
@@ -168,6 +173,10 @@ pub struct Stats {
     pub requests_sent: AtomicU64,
     pub retries: AtomicU64,
     pub bytes_read: AtomicU64,
+    /// Bytes of all inputs as stored (compressed or not), where known; 0 when unknown.
+    pub input_bytes_total: AtomicU64,
+    /// Bytes of the inputs consumed so far, as stored, for the progress bar.
+    pub input_bytes_consumed: AtomicU64,
     pub clamped_timestamps: AtomicU64,
     /// Whether the user was told the endpoint cannot be reached yet.
     pub warned_unreachable: AtomicBool,
@@ -391,6 +400,34 @@ impl Report {
         value
     }
 
+    /// One line on what went wrong, for stderr when the summary itself is JSON; `None` when
+    /// nothing did.
+    pub fn alert(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.payloads_failed > 0 {
+            let saved = self
+                .failed_out
+                .as_ref()
+                .map(|p| format!(", saved to {}", p.display()))
+                .unwrap_or_default();
+            parts.push(format!(
+                "{} payloads failed ({} data points){saved}",
+                self.payloads_failed, self.data_points_failed
+            ));
+        }
+        if self.lines_rejected > 0 {
+            parts.push(format!("{} lines rejected", self.lines_rejected));
+        }
+        let refused = self.requests_refused_total();
+        if refused > 0 {
+            parts.push(format!("{refused} requests refused"));
+        }
+        if !matches!(self.ending, Ending::Completed | Ending::OutputClosed) {
+            parts.push(format!("stopped: {}", self.ending.reason()));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
     /// The summary as a few human lines.
     pub fn to_text(&self) -> String {
         use std::fmt::Write;
@@ -427,14 +464,17 @@ impl Report {
             );
         }
         for (key, value) in &self.extra {
-            if key != &"latency_ms" {
-                let _ = writeln!(s, "{}: {value}", key.replace('_', " "));
-            }
+            let unit = match *key {
+                "latency_ms" => continue,
+                "achieved_rate" | "target_rate" => " payloads/s",
+                _ => "",
+            };
+            let _ = writeln!(s, "{}: {value}{unit}", key.replace('_', " "));
         }
         for group in &self.failures {
             let _ = writeln!(
                 s,
-                "failed ({}, {}): {}",
+                "{} failed ({}): {}",
                 group.count,
                 group.kind,
                 group.examples.first().map_or("", String::as_str)
@@ -443,7 +483,7 @@ impl Report {
         for group in &self.requests_refused {
             let _ = writeln!(
                 s,
-                "requests refused ({}, {}): {}",
+                "{} requests refused ({}): {}",
                 group.count,
                 group.kind,
                 group.examples.first().map_or("", String::as_str)
@@ -492,12 +532,18 @@ impl Report {
         }
         match &self.ending {
             Ending::Completed => {}
-            Ending::Interrupted(_) => {
+            Ending::OutputClosed => {
+                let _ = writeln!(s, "stopped: {}", self.ending.reason());
+            }
+            Ending::Interrupted(_) if self.payloads_failed > 0 => {
                 let _ = writeln!(
                     s,
-                    "{}: unsent payloads are in the failed-payloads file",
+                    "{}: what was not sent is in the failed-payloads file",
                     self.ending.reason()
                 );
+            }
+            Ending::Interrupted(_) => {
+                let _ = writeln!(s, "{}: everything read was sent", self.ending.reason());
             }
             Ending::StrictRejected => {
                 s.push_str("stopped at the first malformed line (--strict)\n")
@@ -552,23 +598,45 @@ impl Progress {
         Progress { bar }
     }
 
-    /// Redraws from the counters; `draining` once no new payloads are taken.
+    /// Redraws from the counters; `draining` once no new payloads are taken. With the size
+    /// of the inputs known, a bar of bytes read with rate and ETA, as `pv` draws; a spinner
+    /// otherwise (stdin, a listener).
     pub fn update(&self, stats: &Stats, started: Instant, draining: bool) {
         if self.bar.is_hidden() {
             return;
         }
+        let total = stats.input_bytes_total.load(Relaxed);
+        if total > 0 && self.bar.length() != Some(total) {
+            self.bar.set_length(total);
+            self.bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed:>4} [{bar:24}] {percent:>3}% {binary_bytes}/{binary_total_bytes} \
+                     {binary_bytes_per_sec} ETA {eta} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+        }
         let secs = started.elapsed().as_secs_f64().max(1e-3);
         let sent = stats.payloads_sent.load(Relaxed);
-        let points = stats.data_points_sent.load(Relaxed);
-        self.bar.set_message(format!(
-            "{}payloads {sent}/{} · data points {points} · {:.0}/s · retries {} · failed {} · rejected {}",
-            if draining { "draining: " } else { "" },
-            stats.payloads_read.load(Relaxed),
-            sent as f64 / secs,
-            stats.retries.load(Relaxed),
-            stats.payloads_failed.load(Relaxed),
-            stats.lines_rejected.load(Relaxed),
-        ));
+        let draining = if draining { "draining: " } else { "" };
+        let failed = stats.payloads_failed.load(Relaxed);
+        let rejected = stats.lines_rejected.load(Relaxed);
+        if total > 0 {
+            self.bar
+                .set_position(stats.input_bytes_consumed.load(Relaxed).min(total));
+            self.bar.set_message(format!(
+                "{draining}sent {sent} · failed {failed} · rejected {rejected}"
+            ));
+        } else {
+            let points = stats.data_points_sent.load(Relaxed);
+            self.bar.set_message(format!(
+                "{draining}payloads {sent}/{} · data points {points} · {:.0}/s · retries {} · failed {failed} · rejected {rejected}",
+                stats.payloads_read.load(Relaxed),
+                sent as f64 / secs,
+                stats.retries.load(Relaxed),
+            ));
+        }
         self.bar.tick();
     }
 
@@ -668,6 +736,7 @@ mod tests {
     fn the_most_severe_ending_ranks_highest() {
         let order = [
             Ending::Completed,
+            Ending::OutputClosed,
             Ending::Unreachable(String::new()),
             Ending::Interrupted(Signal::Interrupt),
             Ending::StrictRejected,

@@ -103,14 +103,26 @@ impl Sink for FileSink {
     /// stops (exit 74) with what was not written counted as failed.
     async fn export(&self, lines: &Vec<u8>) -> ExportOutcome {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        let written = self.check_still_there().and_then(|()| {
-            out.write_all(lines)
-                .and_then(|()| out.flush())
-                .map_err(|e| Failure::new("output", format!("writing {}: {e}", self.name)))
-        });
+        // A broken pipe is the reader going away (`| head`), not a failure of ours.
+        let written = self
+            .check_still_there()
+            .map_err(|failure| (failure, false))
+            .and_then(|()| {
+                out.write_all(lines)
+                    .and_then(|()| out.flush())
+                    .map_err(|e| {
+                        let closed = e.kind() == std::io::ErrorKind::BrokenPipe;
+                        let kind = if closed { "output closed" } else { "output" };
+                        (
+                            Failure::new(kind, format!("writing {}: {e}", self.name)),
+                            closed,
+                        )
+                    })
+            });
         match written {
             Ok(()) => ExportOutcome::ok(),
-            Err(failure) => ExportOutcome::OutputFailed { failure },
+            Err((failure, true)) => ExportOutcome::OutputClosed { failure },
+            Err((failure, false)) => ExportOutcome::OutputFailed { failure },
         }
     }
 }

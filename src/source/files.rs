@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 use crate::core::{Feed, LineFate, LineFormat, Origin, Rejected, Source, SourceError, StoppedAt};
@@ -28,6 +28,10 @@ pub struct Input {
     size: Option<u64>,
     /// Whether the content is read as it is (not decompressed).
     plain: bool,
+    /// Bytes of the file as stored (compressed or not), for the progress bar.
+    stored_size: Option<u64>,
+    /// Bytes of it consumed so far, as stored.
+    consumed: Arc<AtomicU64>,
 }
 
 impl Input {
@@ -53,11 +57,17 @@ impl Input {
         if input.plain {
             input.size = size;
         }
+        input.stored_size = size;
         Ok(input)
     }
 
     /// An input over any reader, decompressing gzip or zstd content.
     pub fn from_reader(name: Arc<str>, raw: Box<dyn Read + Send>) -> io::Result<Self> {
+        let consumed = Arc::new(AtomicU64::new(0));
+        let raw = Counting {
+            inner: raw,
+            consumed: consumed.clone(),
+        };
         let mut buffered = BufReader::with_capacity(256 * 1024, raw);
         let head = buffered.fill_buf()?;
         let (reader, plain): (Box<dyn BufRead + Send>, _) = if head.starts_with(GZIP_MAGIC) {
@@ -81,7 +91,24 @@ impl Input {
             reader,
             size: None,
             plain,
+            stored_size: None,
+            consumed,
         })
+    }
+}
+
+/// Counts the bytes read through it, for the progress bar (compressed bytes, for a
+/// compressed input).
+struct Counting {
+    inner: Box<dyn Read + Send>,
+    consumed: Arc<AtomicU64>,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.fetch_add(n as u64, Relaxed);
+        Ok(n)
     }
 }
 
@@ -103,9 +130,16 @@ impl Source for FileSource {
     async fn run(self, feed: Feed) -> Result<(), SourceError> {
         let reading = tokio::task::spawn_blocking(move || {
             let stats = &feed.control().stats;
+            // A bar of bytes when every input's size is known.
+            let sizes: Option<u64> = self.inputs.iter().map(|i| i.stored_size).sum();
+            stats.input_bytes_total.store(sizes.unwrap_or(0), Relaxed);
+            let mut before = 0;
             let mut inputs = self.inputs.into_iter();
             while let Some(input) = inputs.next() {
-                if let Err(stopped) = read_input(input, self.format, self.max_line_bytes, &feed) {
+                let stored = input.stored_size.unwrap_or(0);
+                let read = read_input(input, self.format, self.max_line_bytes, &feed, before);
+                before += stored;
+                if let Err(stopped) = read {
                     if stopped.bytes_unread != Some(0) {
                         stats.stopped_at(stopped);
                     }
@@ -133,6 +167,7 @@ fn read_input(
     format: LineFormat,
     max_line_bytes: usize,
     feed: &Feed,
+    consumed_before: u64,
 ) -> Result<(), StoppedAt> {
     let stats = &feed.control().stats;
     let mut line_number = 0u64;
@@ -148,6 +183,9 @@ fn read_input(
         buf.clear();
         let read = read_line(&mut input.reader, &mut buf, max_line_bytes);
         line_number += 1;
+        stats
+            .input_bytes_consumed
+            .store(consumed_before + input.consumed.load(Relaxed), Relaxed);
         let reject = |error: String| {
             feed.reject(Rejected {
                 file: input.name.to_string(),

@@ -376,7 +376,7 @@ async fn an_oversized_request_is_resource_exhausted_and_the_server_keeps_serving
     let dir = tempfile::tempdir().unwrap();
     let dump = Dump::start(
         dir.path(),
-        &["--max-message-size", "2000", "-o", "x.ndjson"],
+        &["--max-request-bytes", "2000", "-o", "x.ndjson"],
     )
     .await;
     let mut c = client(&dump.addr).await;
