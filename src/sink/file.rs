@@ -111,12 +111,14 @@ impl Sink for FileSink {
                 out.write_all(lines)
                     .and_then(|()| out.flush())
                     .map_err(|e| {
-                        let closed = e.kind() == std::io::ErrorKind::BrokenPipe;
-                        let kind = if closed { "output closed" } else { "output" };
-                        (
-                            Failure::new(kind, format!("writing {}: {e}", self.name)),
-                            closed,
-                        )
+                        if e.kind() == std::io::ErrorKind::BrokenPipe {
+                            let message =
+                                format!("not written: {} was closed by its reader", self.name);
+                            (Failure::new("output closed", message), true)
+                        } else {
+                            let message = format!("writing {}: {e}", self.name);
+                            (Failure::new("output", message), false)
+                        }
                     })
             });
         match written {
