@@ -372,7 +372,7 @@ async fn otlp_json_keeps_every_field_and_gosight_says_what_it_left_out() {
 }
 
 #[tokio::test]
-async fn an_oversized_request_is_resource_exhausted_and_the_server_keeps_serving() {
+async fn refused_requests_are_counted_by_reason_and_the_server_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let dump = Dump::start(
         dir.path(),
@@ -416,6 +416,13 @@ async fn an_oversized_request_is_resource_exhausted_and_the_server_keeps_serving
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
+    // A compression the receiver does not take (grpc-js can send deflate).
+    let mut deflated = tonic::Request::new(request_of_every_kind());
+    deflated
+        .metadata_mut()
+        .insert("grpc-encoding", "deflate".parse().unwrap());
+    let err = c.export(deflated).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unimplemented, "{err:?}");
     let (code, summary) = dump.stop().await;
     assert_eq!(code, Some(1), "dump refused requests: {summary}");
     assert_eq!(summary["payloads_sent"], 1);
@@ -429,6 +436,10 @@ async fn an_oversized_request_is_resource_exhausted_and_the_server_keeps_serving
         "{summary}"
     );
     assert!(kinds.contains(&"undecodable"), "{summary}");
+    assert!(
+        kinds.contains(&"unimplemented (compression or method)"),
+        "{summary}"
+    );
 }
 
 #[tokio::test]
