@@ -429,8 +429,14 @@ pub async fn run<Src: Source, S: Sink>(
 
 /// Every error in a chain, as one line.
 pub fn error_chain_of(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
+    error_chain_after(error.to_string(), error.source())
+}
+
+/// `text`, then every error from `source` down that it does not already say, as one line.
+pub fn error_chain_after(
+    mut text: String,
+    mut source: Option<&(dyn std::error::Error + 'static)>,
+) -> String {
     while let Some(e) = source {
         let part = e.to_string();
         if !text.contains(&part) {

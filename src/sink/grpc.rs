@@ -234,17 +234,10 @@ fn classify_server_status(status: &tonic::Status) -> ExportOutcome {
 
 /// The status and every error beneath it, as one line.
 fn error_chain(status: &tonic::Status) -> String {
-    let mut text = format!("{}: {}", code_name(status.code()), status.message());
-    let mut source = std::error::Error::source(status);
-    while let Some(e) = source {
-        let part = e.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = e.source();
-    }
-    text
+    crate::core::error_chain_after(
+        format!("{}: {}", code_name(status.code()), status.message()),
+        std::error::Error::source(status),
+    )
 }
 
 /// The gRPC name of a code, as the specification spells it.
