@@ -1,5 +1,6 @@
 //! The OTLP JSON of each capture's conversion, committed under `testdata/golden/`.
-//! `UPDATE_GOLDEN=1 cargo test golden` rewrites them on purpose; otherwise they are compared.
+//! `UPDATE_GOLDEN=1 cargo test golden` rewrites them on purpose, and fails so the rewrite is
+//! reviewed; otherwise they are compared.
 
 use std::path::Path;
 
@@ -21,6 +22,11 @@ fn check_golden(capture: &str) {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all("testdata/golden").unwrap();
         std::fs::write(&golden, &got).unwrap();
+        // A rewrite is never mistaken for a pass: review the diff, then run again.
+        panic!(
+            "rewrote {}: review it, then run without UPDATE_GOLDEN",
+            golden.display()
+        );
     }
     let want = std::fs::read(&golden).unwrap_or_else(|e| {
         panic!(
