@@ -45,6 +45,8 @@ impl ExitCode {
             Ending::Unreachable(_) => ExitCode::Unavailable,
             // A closed pipe ends the run quietly, as ripgrep does (CLI.md).
             Ending::OutputClosed => ExitCode::Success,
+            // It was reached: what it did not take failed.
+            Ending::EndpointLost(_) => ExitCode::Failure,
             Ending::Completed
                 if report.payloads_failed > 0
                     || report.lines_rejected > 0

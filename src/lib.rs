@@ -38,6 +38,29 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// Writes `text` to stderr. A closed stderr (`2>&1 | head -1`) must not end the run before
+/// it has saved what failed, as `eprint!` would by panicking.
+pub fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// stderr for the log, ignoring a closed stream for the same reason as [`say`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stderr;
+
+impl std::io::Write for Stderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
 /// Writes the completion script for `shell`.
 pub fn print_completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
     clap_complete::generate(shell, &mut Cli::command(), "metricsender", out);

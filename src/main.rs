@@ -43,15 +43,23 @@ fn main() -> std::process::ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            metricsender::say(&format!("error: cannot start the async runtime: {e}\n"));
             return ExitCode::Failure.into();
         }
     };
     match runtime.block_on(metricsender::run(cli)) {
         Ok(code) => code.into(),
         Err(report) => {
-            eprintln!("Error: {report:?}");
-            ExitCode::from_error(&report).into()
+            let code = ExitCode::from_error(&report);
+            if code == ExitCode::Usage {
+                // As clap reports its own usage errors.
+                metricsender::say(&format!(
+                    "error: {report}\n\nFor more information, try '--help'.\n"
+                ));
+            } else {
+                metricsender::say(&format!("Error: {report:?}\n"));
+            }
+            code.into()
         }
     }
 }
@@ -85,7 +93,7 @@ fn init_logging(verbose: u8, quiet: bool, color: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| metricsender::Stderr)
         .with_ansi(color)
         .with_target(false)
         .without_time()

@@ -2,7 +2,6 @@
 //! core into the file sink.
 
 use color_eyre::eyre::{Result, WrapErr};
-use color_eyre::Section;
 
 use super::{file_sink, finish, handle_signals, progress_enabled, read_file, OnSignal};
 use crate::cli::{DumpArgs, OutputFormat as OutputFormatArg};
@@ -45,17 +44,14 @@ pub async fn run(args: DumpArgs, quiet: bool) -> Result<ExitCode> {
             count: args.count,
             duration: args.duration,
         })
-        .await
-        .suggestion(
-            "is another dump or collector using that address? pick another with --listen",
-        )?;
+        .await?;
         let addr = source
             .local_addr()
             .wrap_err("reading the listener's address")?;
         let sink = file_sink(&args.output, args.append, format, control.clone())?;
         if !quiet {
-            eprintln!(
-                "listening on {}{addr}, writing {} to {output_name}",
+            crate::say(&format!(
+                "listening on {}{addr}, writing {} to {output_name}\n",
                 if source.is_tls() {
                     "https://"
                 } else {
@@ -65,7 +61,7 @@ pub async fn run(args: DumpArgs, quiet: bool) -> Result<ExitCode> {
                     OutputFormat::GoSight => "GoSight NDJSON",
                     OutputFormat::OtlpJson => "OTLP JSON lines",
                 },
-            );
+            ));
         }
         config.workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         config.queue = 4 * config.workers;
@@ -80,7 +76,9 @@ pub async fn run(args: DumpArgs, quiet: bool) -> Result<ExitCode> {
         let sink = file_sink(&args.output, args.append, format, control.clone())?;
         // One worker keeps the output in input order.
         config.workers = 1;
-        handle_signals(control.clone(), OnSignal::Interrupt);
+        // As for the listener, a signal is dump's normal stop (CLI.md): what was read is
+        // written, exit 0.
+        handle_signals(control.clone(), OnSignal::Stop);
         core::run(source, sink, config, control).await
     };
     let mut report = report;

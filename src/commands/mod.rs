@@ -274,19 +274,23 @@ pub fn handle_signals(control: Arc<Control>, on_signal: OnSignal) {
         let signal = shutdown_signal().await;
         match on_signal {
             OnSignal::Interrupt => {
-                eprintln!(
+                tracing::warn!(
                     "interrupted: finishing in-flight exports, saving the rest \
-                     (Ctrl-C again to cut them short)"
+                     (Ctrl-C or SIGTERM again to cut them short)"
                 );
                 control.interrupt(signal);
             }
             OnSignal::Stop => {
-                eprintln!("stopping: writing what was received (Ctrl-C again to cut it short)");
+                tracing::warn!(
+                    "stopping: writing what was received (Ctrl-C or SIGTERM again to cut it short)"
+                );
                 control.stop_reading();
             }
         }
         shutdown_signal().await;
-        eprintln!("interrupted twice: cutting in-flight exports short; they are saved as failed");
+        tracing::warn!(
+            "interrupted twice: cutting in-flight exports short; they are saved as failed"
+        );
         control.abort();
     });
 }
@@ -381,8 +385,9 @@ pub fn file_sink(
     } else {
         path.display().to_string()
     };
-    let sink = FileSink::new(open_output(path, append)?, name, format, control);
-    Ok(Arc::new(if to_stdout { sink } else { sink.watching(path) }))
+    let watch = (!to_stdout).then_some(path);
+    let sink = FileSink::new(open_output(path, append)?, name, watch, format, control);
+    Ok(Arc::new(sink))
 }
 
 /// Prints the summary and picks the exit code. When the payloads themselves go to stdout
@@ -396,25 +401,31 @@ pub fn finish(
     quiet: bool,
 ) -> ExitCode {
     use std::io::Write;
-    match format {
-        SummaryFormat::Text if quiet => {}
-        SummaryFormat::Text => eprint!("{}", report.to_text()),
-        SummaryFormat::Json => {
-            let json = report.to_json();
-            // A closed stdout must not turn into a panic or an error message.
-            let _ = if output_on_stdout {
-                writeln!(std::io::stderr(), "{json}")
-            } else {
-                writeln!(std::io::stdout(), "{json}")
-            };
-            if !quiet {
-                if let Some(alert) = report.alert() {
-                    eprintln!("{alert}");
-                }
-            }
+    if format == SummaryFormat::Json {
+        let json = report.to_json();
+        // A closed stdout must not turn into a panic or an error message.
+        if output_on_stdout {
+            crate::say(&format!("{json}\n"));
+        } else {
+            let _ = writeln!(std::io::stdout(), "{json}");
         }
     }
+    if format == SummaryFormat::Text && !quiet {
+        crate::say(&report.to_text());
+    } else if let Some(alert) = report.alert() {
+        // Failures are errors: said even with -q, in one line.
+        crate::say(&format!("{alert}\n"));
+    }
     ExitCode::from_report(report)
+}
+
+/// The one of `inputs` that is the file `written` (the same file, by any name), if any.
+pub fn same_file_among<'a>(written: &Path, inputs: &'a [PathBuf]) -> Option<&'a Path> {
+    let written = std::fs::canonicalize(written).ok()?;
+    inputs
+        .iter()
+        .find(|input| std::fs::canonicalize(input).is_ok_and(|i| i == written))
+        .map(PathBuf::as_path)
 }
 
 /// Whether an `--output` option points at stdout.

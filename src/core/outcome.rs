@@ -45,9 +45,15 @@ pub enum ExportOutcome {
         failure: Failure,
         retry_after: Option<Duration>,
     },
-    /// No connection to the endpoint has ever been established in this run: retried like
-    /// [`ExportOutcome::Retryable`], and a run that gives up on it ends "unreachable".
-    NeverConnected { failure: Failure },
+    /// The endpoint cannot be reached (no connection could be made): retried like
+    /// [`ExportOutcome::Retryable`]. A payload that gives up on it stops the run — as
+    /// "unreachable" (exit 69) when no connection was ever established, as "lost" (exit 1)
+    /// otherwise — since every other payload would only wait out its own retries in turn.
+    Unreachable {
+        failure: Failure,
+        /// Whether a connection was ever established in this run.
+        ever_reached: bool,
+    },
     /// Trying again cannot help (the server refused this request).
     Permanent { failure: Failure },
     /// The configuration cannot work (a TLS handshake failed): the run stops at once.

@@ -145,17 +145,19 @@ impl Drop for Ledger {
             stats.payloads_sent.fetch_add(1, Relaxed);
             Ok(())
         } else {
-            let failure = self.failure.take().unwrap_or_else(|| {
-                Failure::new(
-                    "not sent",
-                    format!("not sent: {}", self.control.ending().reason()),
-                )
-            });
+            let failure = self
+                .failure
+                .take()
+                .unwrap_or_else(|| Failure::new("not sent", self.control.ending().reason()));
             let mut message = failure.message;
             let lines = self.dead_letter_lines();
             if !lines.is_empty() {
                 if let Err(e) = self.dead_letters.write(&lines) {
-                    tracing::error!("could not save a failed payload: {e}");
+                    // Nothing failing after this could be kept either: stop (exit 74).
+                    let why = format!("cannot write the failed-payloads file: {e}");
+                    if self.control.halt(Ending::OutputFailed(why.clone())) {
+                        tracing::error!("stopping: {why}");
+                    }
                     message = format!("{message} (and NOT saved: {e})");
                 }
             }
@@ -378,9 +380,10 @@ impl<S: Sink> Worker<S> {
     /// Stops the run, saying why at once (the summary comes only after the drain).
     fn halt(&self, ending: Ending) {
         let message = match &ending {
-            Ending::Misconfigured(why) | Ending::OutputFailed(why) | Ending::Unreachable(why) => {
-                why.clone()
-            }
+            Ending::Misconfigured(why)
+            | Ending::OutputFailed(why)
+            | Ending::Unreachable(why)
+            | Ending::EndpointLost(why) => why.clone(),
             _ => String::new(),
         };
         if self.control.halt(ending) {
@@ -394,6 +397,10 @@ impl<S: Sink> Worker<S> {
         let policy = self.config.retry;
         let started = Instant::now();
         let mut backoff = Backoff::new(&policy);
+        // A halt may come while a batch was being packed: nothing new starts after it.
+        if self.control.is_halted() {
+            return Err(Failure::new("not sent", self.control.ending().reason()));
+        }
         loop {
             let attempt = Instant::now();
             let outcome = tokio::select! {
@@ -404,7 +411,7 @@ impl<S: Sink> Worker<S> {
                 )),
                 outcome = self.sink.export(prepared) => outcome,
             };
-            let (failure, retry_after, never_connected) = match outcome {
+            let (failure, retry_after, unreachable) = match outcome {
                 ExportOutcome::Acknowledged {
                     rejected_points,
                     message,
@@ -437,20 +444,28 @@ impl<S: Sink> Worker<S> {
                 ExportOutcome::Retryable {
                     failure,
                     retry_after,
-                } => (failure, retry_after.unwrap_or_default(), false),
-                ExportOutcome::NeverConnected { failure } => (failure, Default::default(), true),
+                } => (failure, retry_after.unwrap_or_default(), None),
+                ExportOutcome::Unreachable {
+                    failure,
+                    ever_reached,
+                } => (failure, Default::default(), Some(ever_reached)),
             };
-            if never_connected && policy.enabled && !stats.warned_unreachable.swap(true, Relaxed) {
-                // Otherwise a dead endpoint looks like a hang until the retry budget runs out.
-                tracing::warn!(
-                    "cannot reach the endpoint yet ({failure}); retrying for up to {:.0?} \
-                     (--retry-max-elapsed)",
-                    policy.max_elapsed
-                );
+            if let Some(ever_reached) = unreachable {
+                if policy.enabled && !stats.warned_unreachable.swap(true, Relaxed) {
+                    // Otherwise a dead endpoint looks like a hang until the retries run out.
+                    tracing::warn!(
+                        "cannot reach the endpoint {} ({failure}); retrying for up to {:.0?} \
+                         (--retry-max-elapsed)",
+                        if ever_reached { "any more" } else { "yet" },
+                        policy.max_elapsed
+                    );
+                }
             }
             let give_up = |failure: Failure| {
-                if never_connected {
-                    self.halt(Ending::Unreachable(failure.message.clone()));
+                match unreachable {
+                    Some(false) => self.halt(Ending::Unreachable(failure.message.clone())),
+                    Some(true) => self.halt(Ending::EndpointLost(failure.message.clone())),
+                    None => {}
                 }
                 Err(failure)
             };
@@ -470,8 +485,11 @@ impl<S: Sink> Worker<S> {
             if self.control.is_halted() {
                 return not_retried(failure);
             }
-            let wait = backoff.next_wait(retry_after);
-            if started.elapsed() + wait > policy.max_elapsed {
+            // The last wait is cut to what is left of the budget, so the budget is used, not
+            // forfeited to jitter; only a server's own delay past it ends the retries early.
+            let left = policy.max_elapsed.saturating_sub(started.elapsed());
+            let wait = backoff.next_wait(retry_after).min(left.max(retry_after));
+            if left.is_zero() || wait > left {
                 return give_up(Failure {
                     message: format!(
                         "{} (gave up after {:.0?}: the next retry would pass \

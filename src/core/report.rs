@@ -38,6 +38,8 @@ pub enum Ending {
     /// The source was exhausted and every payload settled.
     #[default]
     Completed,
+    /// The endpoint was reached, then could not be reached any more, before giving up.
+    EndpointLost(String),
     /// The endpoint was never reached before giving up.
     Unreachable(String),
     /// The output's reader went away (a closed pipe): a normal end, as for ripgrep.
@@ -59,11 +61,12 @@ impl Ending {
         match self {
             Ending::Completed => 0,
             Ending::OutputClosed => 1,
-            Ending::Unreachable(_) => 2,
-            Ending::Interrupted(_) => 3,
-            Ending::StrictRejected => 4,
-            Ending::OutputFailed(_) => 5,
-            Ending::Misconfigured(_) => 6,
+            Ending::EndpointLost(_) => 2,
+            Ending::Unreachable(_) => 3,
+            Ending::Interrupted(_) => 4,
+            Ending::StrictRejected => 5,
+            Ending::OutputFailed(_) => 6,
+            Ending::Misconfigured(_) => 7,
         }
     }
 
@@ -72,6 +75,7 @@ impl Ending {
         match self {
             Ending::Completed => "completed",
             Ending::Unreachable(_) => "unreachable",
+            Ending::EndpointLost(_) => "endpoint_lost",
             Ending::OutputClosed => "output_closed",
             Ending::Interrupted(Signal::Interrupt) => "interrupted",
             Ending::Interrupted(Signal::Terminate) => "terminated",
@@ -86,6 +90,7 @@ impl Ending {
         match self {
             Ending::Completed => "stopped".to_owned(),
             Ending::Unreachable(_) => "the endpoint is unreachable".to_owned(),
+            Ending::EndpointLost(_) => "the endpoint stopped answering".to_owned(),
             Ending::OutputClosed => "the output was closed by its reader".to_owned(),
             Ending::Interrupted(Signal::Interrupt) => "interrupted (SIGINT)".to_owned(),
             Ending::Interrupted(Signal::Terminate) => "terminated (SIGTERM)".to_owned(),
@@ -107,6 +112,8 @@ pub struct StoppedAt {
     pub byte_offset: u64,
     /// Bytes never read, where the size is known.
     pub bytes_unread: Option<u64>,
+    /// Why this input stopped, when not for the run's own ending (a read error).
+    pub reason: Option<String>,
 }
 
 /// At most this many distinct example messages are kept per failure kind.
@@ -178,7 +185,7 @@ pub struct Stats {
     /// Bytes of the inputs consumed so far, as stored, for the progress bar.
     pub input_bytes_consumed: AtomicU64,
     pub clamped_timestamps: AtomicU64,
-    /// Whether the user was told the endpoint cannot be reached yet.
+    /// Whether the user was told the endpoint cannot be reached.
     pub warned_unreachable: AtomicBool,
     rejected: Mutex<Vec<Rejected>>,
     failures: Mutex<Groups>,
@@ -364,7 +371,7 @@ impl Report {
                         "line": s.line,
                         "byte_offset": s.byte_offset,
                         "bytes_unread": s.bytes_unread,
-                        "reason": self.ending.reason(),
+                        "reason": s.reason.clone().unwrap_or_else(|| self.ending.reason()),
                     })
                 })
                 .collect::<Vec<_>>()
@@ -548,8 +555,11 @@ impl Report {
             Ending::StrictRejected => {
                 s.push_str("stopped at the first malformed line (--strict)\n")
             }
-            Ending::Unreachable(why) => {
-                let _ = writeln!(s, "endpoint unreachable: {why}");
+            Ending::Unreachable(_) => {
+                s.push_str("stopped: the endpoint was never reached\n");
+            }
+            Ending::EndpointLost(_) => {
+                s.push_str("stopped: the endpoint stopped answering\n");
             }
             Ending::OutputFailed(why) => {
                 let _ = writeln!(s, "output failed: {why}");
@@ -737,6 +747,7 @@ mod tests {
         let order = [
             Ending::Completed,
             Ending::OutputClosed,
+            Ending::EndpointLost(String::new()),
             Ending::Unreachable(String::new()),
             Ending::Interrupted(Signal::Interrupt),
             Ending::StrictRejected,
@@ -756,6 +767,7 @@ mod tests {
             line: 21,
             byte_offset: 4096,
             bytes_unread: Some(2048),
+            reason: None,
         });
         let report = stats.report(
             Duration::from_secs(1),

@@ -1,8 +1,10 @@
 //! The file sink: requests written as GoSight NDJSON or OTLP JSON lines, both of which
-//! `replay` reads. One owner behind a lock; every request is flushed before it counts as
-//! delivered (a `dump` listener answers OK only after that).
+//! `replay` reads. One writer at a time, on a blocking thread; every request is flushed
+//! before it counts as delivered (a `dump` listener answers OK only after that).
 
 use std::io::Write;
+
+use bytes::Bytes;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -24,46 +26,40 @@ pub enum OutputFormat {
 
 /// Writes requests to a file or stdout.
 pub struct FileSink {
-    out: Mutex<Box<dyn Write + Send>>,
-    name: String,
-    /// The path and file identity to check before each write, to notice a removed file.
-    watched: Option<(PathBuf, FileId)>,
+    output: Arc<Output>,
     format: OutputFormat,
     control: Arc<Control>,
 }
 
+/// The file written to: one writer at a time, on a blocking thread, so that a stalled
+/// reader of stdout (`dump -o - | less`) holds up only the writes, not the runtime.
+struct Output {
+    out: Mutex<Box<dyn Write + Send>>,
+    name: String,
+    /// The path and file identity to check before each write: writes into a removed file
+    /// would succeed and be lost.
+    watched: Option<(PathBuf, FileId)>,
+}
+
 impl FileSink {
-    /// A sink writing to `out` (named `name` in errors); conversion losses are counted in
-    /// `control`'s report.
+    /// A sink writing to `out` (named `name` in errors), checking before each write that
+    /// `watch` is still the file written to; conversion losses are counted in `control`'s
+    /// report.
     pub fn new(
         out: Box<dyn Write + Send>,
         name: String,
+        watch: Option<&Path>,
         format: OutputFormat,
         control: Arc<Control>,
     ) -> Self {
         FileSink {
-            out: Mutex::new(out),
-            name,
-            watched: None,
+            output: Arc::new(Output {
+                out: Mutex::new(out),
+                name,
+                watched: watch.and_then(|path| file_id(path).map(|id| (path.to_owned(), id))),
+            }),
             format,
             control,
-        }
-    }
-
-    /// Checks before each write that `path` is still the file written to: writes into a
-    /// removed file would succeed and be lost.
-    pub fn watching(mut self, path: &Path) -> Self {
-        self.watched = file_id(path).map(|id| (path.to_owned(), id));
-        self
-    }
-
-    fn check_still_there(&self) -> Result<(), Failure> {
-        match &self.watched {
-            Some((path, id)) if file_id(path).as_ref() != Some(id) => Err(Failure::new(
-                "output",
-                format!("the output file {} was removed or replaced", path.display()),
-            )),
-            _ => Ok(()),
         }
     }
 
@@ -91,40 +87,52 @@ impl FileSink {
     }
 }
 
+impl Output {
+    /// Writes and flushes `lines`. A broken pipe is the reader going away (`| head`), not a
+    /// failure of ours; any other error is the output's, not the request's.
+    fn write(&self, lines: &[u8]) -> ExportOutcome {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((path, id)) = &self.watched {
+            if file_id(path).as_ref() != Some(id) {
+                let message = format!("the output file {} was removed or replaced", path.display());
+                return ExportOutcome::OutputFailed {
+                    failure: Failure::new("output", message),
+                };
+            }
+        }
+        match out.write_all(lines).and_then(|()| out.flush()) {
+            Ok(()) => ExportOutcome::ok(),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExportOutcome::OutputClosed {
+                failure: Failure::new(
+                    "output closed",
+                    format!("not written: {} was closed by its reader", self.name),
+                ),
+            },
+            Err(e) => ExportOutcome::OutputFailed {
+                failure: Failure::new("output", format!("writing {}: {e}", self.name)),
+            },
+        }
+    }
+}
+
 impl Sink for FileSink {
     /// The lines, converted once.
-    type Prepared = Vec<u8>;
+    type Prepared = Bytes;
 
-    fn prepare(&self, request: &ExportMetricsServiceRequest) -> Vec<u8> {
-        self.encode(request)
+    fn prepare(&self, request: &ExportMetricsServiceRequest) -> Bytes {
+        Bytes::from(self.encode(request))
     }
 
-    /// A write error is the output's, not the request's: retrying cannot help, and the run
-    /// stops (exit 74) with what was not written counted as failed.
-    async fn export(&self, lines: &Vec<u8>) -> ExportOutcome {
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        // A broken pipe is the reader going away (`| head`), not a failure of ours.
-        let written = self
-            .check_still_there()
-            .map_err(|failure| (failure, false))
-            .and_then(|()| {
-                out.write_all(lines)
-                    .and_then(|()| out.flush())
-                    .map_err(|e| {
-                        if e.kind() == std::io::ErrorKind::BrokenPipe {
-                            let message =
-                                format!("not written: {} was closed by its reader", self.name);
-                            (Failure::new("output closed", message), true)
-                        } else {
-                            let message = format!("writing {}: {e}", self.name);
-                            (Failure::new("output", message), false)
-                        }
-                    })
-            });
-        match written {
-            Ok(()) => ExportOutcome::ok(),
-            Err((failure, true)) => ExportOutcome::OutputClosed { failure },
-            Err((failure, false)) => ExportOutcome::OutputFailed { failure },
+    /// A write error stops the run (exit 74) with what was not written counted as failed:
+    /// retrying cannot help.
+    async fn export(&self, lines: &Bytes) -> ExportOutcome {
+        let output = self.output.clone();
+        let lines = lines.clone();
+        match tokio::task::spawn_blocking(move || output.write(&lines)).await {
+            Ok(outcome) => outcome,
+            Err(e) => ExportOutcome::OutputFailed {
+                failure: Failure::new("output", format!("the writer stopped: {e}")),
+            },
         }
     }
 }

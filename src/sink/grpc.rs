@@ -109,8 +109,8 @@ impl Sink for GrpcSink {
 }
 
 impl GrpcSink {
-    /// A failure with no answer from the server: retried, and "never connected" while no
-    /// connection was ever established.
+    /// A failure with no answer from the server: retried; "unreachable" while no connection
+    /// was ever established.
     fn unanswered(&self, failure: Failure) -> ExportOutcome {
         if self.reached.ever() {
             ExportOutcome::Retryable {
@@ -118,7 +118,15 @@ impl GrpcSink {
                 retry_after: None,
             }
         } else {
-            ExportOutcome::NeverConnected { failure }
+            self.unreachable(failure)
+        }
+    }
+
+    /// No connection could be made.
+    fn unreachable(&self, failure: Failure) -> ExportOutcome {
+        ExportOutcome::Unreachable {
+            failure,
+            ever_reached: self.reached.ever(),
         }
     }
 
@@ -130,7 +138,7 @@ impl GrpcSink {
             Some(Cause::Tls(error)) => ExportOutcome::Misconfigured {
                 failure: Failure::new("TLS", tls_failure_message(error, status)),
             },
-            Some(Cause::Refused) => self.unanswered(Failure::new(
+            Some(Cause::Refused) => self.unreachable(Failure::new(
                 "connection refused",
                 format!(
                     "{} (is the server listening at the endpoint?)",

@@ -149,6 +149,7 @@ impl Source for FileSource {
                             line: 0,
                             byte_offset: 0,
                             bytes_unread: never_read.size,
+                            reason: None,
                         });
                     }
                     return;
@@ -178,6 +179,7 @@ fn read_input(
         line,
         byte_offset: offset,
         bytes_unread: input.size.map(|size| size.saturating_sub(offset)),
+        reason: None,
     };
     loop {
         buf.clear();
@@ -232,6 +234,14 @@ fn read_input(
             }
             Err(e) => {
                 reject(format!("read error, rest of the file skipped: {e}"));
+                let mut broken = stopped_at(line_number, offset);
+                if feed.stopped() {
+                    // --strict: the run stops here.
+                    return Err(broken);
+                }
+                // The other inputs are still read.
+                broken.reason = Some(format!("read error: {e}"));
+                stats.stopped_at(broken);
                 return Ok(());
             }
         }

@@ -5,10 +5,11 @@
 //!   every setup failure is reported before anything says "listening".
 //! - A request is answered OK only once the sink has written and flushed it; when that fails,
 //!   the client gets UNAVAILABLE and keeps the data.
-//! - Memory is bounded: the Export route takes the request's bytes undecoded and decodes them
-//!   only under a budget of wire bytes held until the request is answered, since prost's
-//!   decoded form of a hostile request is tens of times its size on the wire. Requests over
-//!   the budget wait (HTTP/2 flow control holds their senders) instead of multiplying.
+//! - Memory is bounded: a request's body is read only under one of a few permits (one per
+//!   core), so bodies held at once are bounded; the Export route takes the bytes undecoded
+//!   and decodes them only under a budget of wire bytes held until the request is answered,
+//!   since prost's decoded form of a hostile request is tens of times its size on the wire.
+//!   Requests over either bound wait, unread, instead of multiplying.
 //! - Every request refused (over the size limit, undecodable, an unsupported compression,
 //!   or while stopping) is counted by reason for the summary.
 
@@ -27,7 +28,7 @@ use tonic::codegen::{http, BoxFuture};
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 use crate::core::{Body, Control, Feed, Source, SourceError, Unit};
-use crate::exit::ConfigError;
+use crate::exit::{ConfigError, UsageError};
 use crate::otlp::ExportMetricsServiceResponse;
 use crate::sink::grpc_code_name;
 
@@ -67,9 +68,10 @@ pub struct ListenerSource {
 }
 
 impl ListenerSource {
-    /// Binds the address and loads the TLS material; any failure is a configuration error
-    /// that names the address or the files.
-    pub async fn bind(options: ListenerOptions) -> Result<Self, ConfigError> {
+    /// Binds the address and loads the TLS material. An address that does not parse is a
+    /// usage error; one that cannot be bound, or TLS material that cannot be used, is a
+    /// configuration error naming the address or the files.
+    pub async fn bind(options: ListenerOptions) -> color_eyre::eyre::Result<Self> {
         let mut server = Server::builder();
         if let Some(tls) = &options.tls {
             let mut config =
@@ -85,12 +87,24 @@ impl ListenerSource {
                 ),
             })?;
         }
-        let listener = tokio::net::TcpListener::bind(&options.addr)
-            .await
-            .map_err(|e| ConfigError {
-                what: format!("--listen {}", options.addr),
-                reason: format!("cannot listen there: {e}"),
-            })?;
+        let listener =
+            match tokio::net::TcpListener::bind(&options.addr).await {
+                Ok(listener) => listener,
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                    return Err(UsageError::new(format!(
+                        "--listen {}: not an address to listen on ({e}); e.g. 127.0.0.1:4317",
+                        options.addr
+                    ))
+                    .into())
+                }
+                Err(e) => return Err(color_eyre::Section::suggestion(
+                    color_eyre::eyre::Report::new(ConfigError {
+                        what: format!("--listen {}", options.addr),
+                        reason: format!("cannot listen there: {e}"),
+                    }),
+                    "is another dump or collector using that address? pick another with --listen",
+                )),
+            };
         Ok(ListenerSource {
             listener,
             server,
@@ -121,72 +135,102 @@ impl Source for ListenerSource {
             });
         }
         let max_request_bytes = self.options.max_request_bytes;
+        let receiver = Arc::new(Receiver {
+            control: control.clone(),
+            feed: std::sync::Mutex::new(Some(Arc::new(feed))),
+            count: self.options.count,
+            received: AtomicU64::new(0),
+            settled: AtomicU64::new(0),
+            in_flight: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
+            // One request of the largest size at a time, or many small ones.
+            budget: Semaphore::new(max_request_bytes.min(u32::MAX as usize)),
+            max_request_bytes,
+        });
         let route = ExportRoute {
-            receiver: Arc::new(Receiver {
-                feed,
-                count: self.options.count,
-                received: AtomicU64::new(0),
-                settled: AtomicU64::new(0),
-                // One request of the largest size at a time, or many small ones.
-                budget: Semaphore::new(max_request_bytes.min(u32::MAX as usize)),
-                max_request_bytes,
-            }),
+            receiver: receiver.clone(),
         };
         let counting = control.clone();
         // tonic sets TCP_NODELAY only on sockets it binds itself; without it every answer
         // (headers, message, trailers) waits on the client's delayed ACK.
         let incoming =
             tonic::transport::server::TcpIncoming::from(self.listener).with_nodelay(Some(true));
-        let server = self.server;
-        server
+        let serving = self
+            .server
             .layer(tower::util::MapResponseLayer::new(
                 move |response: http::Response<tonic::body::Body>| {
                     count_refusal(&counting, response)
                 },
             ))
             .add_service(route)
-            .serve_with_incoming_shutdown(incoming, control.stopped())
-            .await
-            .map_err(|e| {
+            .serve_with_incoming_shutdown(incoming, control.stopped());
+        // A graceful stop waits for clients to close their connections; a second signal
+        // does not.
+        let served = tokio::select! {
+            served = serving => served.map_err(|e| {
                 SourceError(format!(
                     "the listener stopped: {}",
                     crate::core::error_chain_of(&e)
                 ))
-            })
+            }),
+            () = control.aborted() => Ok(()),
+        };
+        // Connections still open hold the receiver; the queue must close all the same, for
+        // the pipeline to end.
+        receiver.close();
+        served
     }
 }
 
 struct Receiver {
-    feed: Feed,
+    control: Arc<Control>,
+    /// The queue's end; taken away when the listener stops (see `close`).
+    feed: std::sync::Mutex<Option<Arc<Feed>>>,
     count: Option<u64>,
+    /// Requests that decoded: each takes one of `--count`'s slots.
     received: AtomicU64,
+    /// Requests answered (or abandoned by their client) after taking a slot.
     settled: AtomicU64,
+    /// Requests whose bodies are read and held at once, taken before tonic reads a body.
+    in_flight: Arc<Semaphore>,
     /// Wire bytes of the requests being decoded and written.
     budget: Semaphore,
     max_request_bytes: usize,
 }
 
+/// Counts a request that took a `--count` slot as settled when its handler ends, answered or
+/// dropped by its client, so that `--count` always ends the capture.
+struct Settling<'a>(&'a Receiver);
+
+impl Drop for Settling<'_> {
+    fn drop(&mut self) {
+        let settled = self.0.settled.fetch_add(1, SeqCst) + 1;
+        if self.0.count.is_some_and(|count| settled >= count) {
+            self.0.control.stop_reading();
+        }
+    }
+}
+
 impl Receiver {
     fn refuse(&self, kind: &str, status: tonic::Status) -> tonic::Status {
-        self.feed.control().stats.refuse(kind, status.message());
+        self.control.stats.refuse(kind, status.message());
         status
     }
 
+    /// Drops the queue's end: the pipeline ends once the handlers still running are done.
+    fn close(&self) {
+        self.feed.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
     async fn export(&self, body: Bytes) -> Result<ExportMetricsServiceResponse, tonic::Status> {
-        let n = self.received.fetch_add(1, SeqCst);
-        if self.count.is_some_and(|count| n >= count) {
-            return Err(self.refuse(
-                "capture complete",
-                tonic::Status::unavailable("capture complete (--count reached); send elsewhere"),
-            ));
-        }
         let size = body
             .len()
             .clamp(1, self.max_request_bytes.min(u32::MAX as usize));
         let permits = u32::try_from(size).unwrap_or(u32::MAX);
-        let Ok(_permit) = self.budget.acquire_many(permits).await else {
-            return Err(tonic::Status::unavailable("the receiver is shutting down"));
-        };
+        // The budget is never closed, so acquiring cannot fail; the permit is held until
+        // the request is answered.
+        let _permit = self.budget.acquire_many(permits).await;
         let request = crate::otlp_wire::decode_request(&body).map_err(|e| {
             self.refuse(
                 "undecodable",
@@ -196,30 +240,42 @@ impl Receiver {
             )
         })?;
         drop(body);
-        let stats = &self.feed.control().stats;
-        stats.bytes_read.fetch_add(size as u64, SeqCst);
+        if self
+            .count
+            .is_some_and(|count| self.received.fetch_add(1, SeqCst) >= count)
+        {
+            // The capture's normal end, not a refusal: the client keeps these.
+            return Err(tonic::Status::unavailable(
+                "capture complete (--count reached); send elsewhere",
+            ));
+        }
+        let _settling = Settling(self);
+        let feed = self.feed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(feed) = feed else {
+            return Err(self.refuse(
+                "shutting down",
+                tonic::Status::unavailable("the receiver is shutting down"),
+            ));
+        };
+        self.control.stats.bytes_read.fetch_add(size as u64, SeqCst);
         let (ack, outcome) = oneshot::channel();
         let unit = Unit {
             origin: None,
             body: Body::Otlp(request),
             ack: Some(ack),
         };
-        if !self.feed.send(unit).await {
+        if !feed.send(unit).await {
             return Err(self.refuse(
                 "shutting down",
                 tonic::Status::unavailable("the receiver is shutting down"),
             ));
         }
-        let result = match outcome.await {
+        drop(feed);
+        match outcome.await {
             Ok(Ok(())) => Ok(ExportMetricsServiceResponse::default()),
             Ok(Err(reason)) => Err(tonic::Status::unavailable(reason)),
             Err(_) => Err(tonic::Status::unavailable("the request was dropped")),
-        };
-        let settled = self.settled.fetch_add(1, SeqCst) + 1;
-        if self.count.is_some_and(|count| settled >= count) {
-            self.feed.control().stop_reading();
         }
-        result
     }
 }
 
@@ -256,6 +312,10 @@ where
                 ));
                 return Ok(status.into_http());
             }
+            // Before tonic reads the body: bodies held at once are bounded too.
+            let Ok(_reading) = receiver.in_flight.clone().acquire_owned().await else {
+                return Ok(tonic::Status::unavailable("the receiver is shutting down").into_http());
+            };
             let max = receiver.max_request_bytes;
             let mut grpc = tonic::server::Grpc::new(RawRequest)
                 .accept_compressed(CompressionEncoding::Gzip)

@@ -80,8 +80,9 @@ impl Sink for Scripted {
             Answer::Permanent => ExportOutcome::Permanent {
                 failure: failure("INVALID_ARGUMENT"),
             },
-            Answer::NeverConnected => ExportOutcome::NeverConnected {
+            Answer::NeverConnected => ExportOutcome::Unreachable {
                 failure: failure("cannot connect"),
+                ever_reached: n.is_multiple_of(2),
             },
             Answer::Interrupt => {
                 self.control.interrupt(Signal::Interrupt);

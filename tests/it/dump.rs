@@ -443,6 +443,43 @@ async fn refused_requests_are_counted_by_reason_and_the_server_keeps_serving() {
 }
 
 #[tokio::test]
+async fn count_ends_the_capture_even_after_a_refused_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = Dump::start(dir.path(), &["--count", "1", "-o", "one.jsonl"]).await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", dump.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut raw = tonic::client::Grpc::new(channel);
+    raw.ready().await.unwrap();
+    // Not an Export request: refused, and it takes no --count slot.
+    let garbage = ExportMetricsPartialSuccess {
+        rejected_data_points: 7,
+        error_message: "x".into(),
+    };
+    let err = raw
+        .unary::<_, ExportMetricsServiceResponse, _>(
+            tonic::Request::new(garbage),
+            tonic::codegen::http::uri::PathAndQuery::from_static(
+                "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            ),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
+    client(&dump.addr)
+        .await
+        .export(request_of_every_kind())
+        .await
+        .unwrap();
+    let (code, summary) = dump.finish().await;
+    assert_eq!(code, Some(1), "one request refused: {summary}");
+    assert_eq!(summary["payloads_sent"], 1);
+}
+
+#[tokio::test]
 async fn setup_failures_are_reported_before_listening_and_name_what_failed() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.pem");
@@ -491,6 +528,14 @@ async fn setup_failures_are_reported_before_listening_and_name_what_failed() {
     .await;
     assert_eq!(run.code, 66, "a file that cannot be opened: {}", run.stderr);
     assert!(run.stderr.contains("nope.pem"), "{}", run.stderr);
+
+    let run = run_in(dir.path(), &["dump", "--listen", "nonsense"]).await;
+    assert_eq!(
+        run.code, 2,
+        "an address that does not parse: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nonsense"), "{}", run.stderr);
 }
 
 #[tokio::test]

@@ -219,6 +219,7 @@ async fn requests_in_flight_when_the_server_crashes_are_retried_not_dead_lettere
     );
 }
 
+#[cfg(unix)] // signals and /dev/full
 #[tokio::test]
 async fn a_full_disk_ends_the_run_at_once_with_exit_74() {
     let dir = tmp();
@@ -233,6 +234,9 @@ async fn a_full_disk_ends_the_run_at_once_with_exit_74() {
             "json",
             "-o",
             "/dev/full",
+            // One write in flight at a time: the first failure stops every later one.
+            "--workers",
+            "1",
             "--failed-out",
             failed.to_str().unwrap(),
             &input,
@@ -435,6 +439,7 @@ async fn giving_up_on_an_unreachable_endpoint_says_what_was_never_read() {
     }
 }
 
+#[cfg(unix)] // signals and /dev/full
 #[tokio::test]
 async fn a_second_sigint_cuts_in_flight_exports_and_still_saves_and_reports_everything() {
     let dir = tmp();
@@ -553,6 +558,7 @@ async fn bad_values_exit_2_whether_flag_or_environment_variable() {
     assert_eq!(run.code, 2, "an endpoint that is not a URI: {}", run.stderr);
 }
 
+#[cfg(unix)] // signals and /dev/full
 #[tokio::test]
 async fn sigterm_drains_and_exits_143() {
     let dir = tmp();
@@ -594,4 +600,91 @@ async fn sigterm_drains_and_exits_143() {
         .map(|t| t.lines().count())
         .unwrap_or(0) as u64;
     assert_eq!(saved, n(&s, "payloads_failed"));
+}
+
+#[tokio::test]
+async fn a_server_that_goes_away_ends_the_run_at_once_not_payload_by_payload() {
+    let dir = tmp();
+    let failed = dir.path().join("failed.ndjson");
+    let mut receiver = Receiver::start(|_| Reply::Ok).await;
+    let endpoint = receiver.endpoint();
+    let child = spawn_in(
+        dir.path(),
+        &[
+            "replay",
+            "--summary",
+            "json",
+            "-e",
+            &endpoint,
+            "--workers",
+            "2",
+            "--retry-max-elapsed",
+            "500ms",
+            "--failed-out",
+            failed.to_str().unwrap(),
+            FAST_RETRY[0],
+            FAST_RETRY[1],
+            &testdata("host-legacy.ndjson"),
+        ],
+    );
+    while receiver.calls() < 10 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    receiver.stop().await;
+    let started = std::time::Instant::now();
+    let run = wait(child).await;
+    // 200 payloads each waiting out half a second in turn would take a minute.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    if run.code == 0 {
+        // The whole capture went through before the server was gone: nothing to check.
+        return;
+    }
+    assert_eq!(run.code, 1, "it was reached: not 69: {}", run.stderr);
+    let s = run.assert_balanced();
+    assert_eq!(s["ending"], "endpoint_lost", "{s}");
+    assert!(run.stderr.contains("any more"), "{}", run.stderr);
+    let saved = std::fs::read_to_string(&failed).unwrap().lines().count() as u64;
+    assert_eq!(saved, n(&s, "payloads_failed"));
+}
+
+#[tokio::test]
+async fn an_input_that_is_also_written_to_is_a_usage_error() {
+    let dir = tmp();
+    let input = first_lines(dir.path(), "host-legacy.ndjson", 3, "loop.ndjson");
+    for flag in ["--failed-out", "-o"] {
+        let run = run_in(
+            dir.path(),
+            &["replay", "--dry-run", &input, flag, "./loop.ndjson"],
+        )
+        .await;
+        // --dry-run with -o is refused by clap first; both are usage errors.
+        assert_eq!(run.code, 2, "{flag}: {}", run.stderr);
+    }
+    let run = run_in(
+        dir.path(),
+        &[
+            "replay",
+            &input,
+            "-e",
+            "http://127.0.0.1:1",
+            "--failed-out",
+            "./loop.ndjson",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("both an input and written to"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&input).unwrap().lines().count(),
+        3,
+        "the input is untouched"
+    );
 }

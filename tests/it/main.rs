@@ -5,6 +5,7 @@
 mod cli;
 mod cli_contract;
 mod conservation;
+#[cfg(unix)] // dump is stopped with SIGTERM, as a service manager would
 mod dump;
 mod endings;
 mod golden;

@@ -766,6 +766,7 @@ async fn otlp_json_lines_replay() {
     );
 }
 
+#[cfg(unix)] // signals
 #[tokio::test]
 async fn sigint_mid_replay_drains_and_exits_130_with_a_summary() {
     let dir = tmp();
