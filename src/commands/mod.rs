@@ -87,19 +87,34 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
         format!("https://{endpoint}")
     };
 
-    let file_option =
-        |flag: &Option<PathBuf>, flag_name: &str, suffix: &str| -> Result<Option<Vec<u8>>> {
-            let (path, from) = match (flag, otel_env(env, suffix)) {
-                (Some(path), _) => (path.clone(), flag_name.to_owned()),
-                (None, Some((name, value))) => (PathBuf::from(value), name),
-                (None, None) => return Ok(None),
-            };
-            Ok(Some(read_file(&path, &from)?))
+    // Read, and checked to hold what they must: material that does not parse is a
+    // configuration error now (exit 78), not a handshake failure later.
+    let pem_option = |flag: &Option<PathBuf>,
+                      flag_name: &str,
+                      suffix: &str,
+                      kind: Pem|
+     -> Result<Option<Vec<u8>>> {
+        let (path, from) = match (flag, otel_env(env, suffix)) {
+            (Some(path), _) => (path.clone(), flag_name.to_owned()),
+            (None, Some((name, value))) => (PathBuf::from(value), name),
+            (None, None) => return Ok(None),
         };
+        let pem = read_file(&path, &from)?;
+        check_pem(&pem, kind).map_err(|reason| ConfigError {
+            what: format!("{} (from {from})", path.display()),
+            reason,
+        })?;
+        Ok(Some(pem))
+    };
     let tls = if endpoint.starts_with("https://") {
-        let ca_pem = file_option(&args.ca_cert, "--ca-cert", "CERTIFICATE")?;
-        let cert = file_option(&args.client_cert, "--client-cert", "CLIENT_CERTIFICATE")?;
-        let key = file_option(&args.client_key, "--client-key", "CLIENT_KEY")?;
+        let ca_pem = pem_option(&args.ca_cert, "--ca-cert", "CERTIFICATE", Pem::Certificates)?;
+        let cert = pem_option(
+            &args.client_cert,
+            "--client-cert",
+            "CLIENT_CERTIFICATE",
+            Pem::Certificates,
+        )?;
+        let key = pem_option(&args.client_key, "--client-key", "CLIENT_KEY", Pem::Key)?;
         let identity_pem = match (cert, key) {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
@@ -184,6 +199,34 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
         },
         timeout,
     })
+}
+
+/// What a PEM file must hold.
+#[derive(Debug, Clone, Copy)]
+enum Pem {
+    Certificates,
+    Key,
+}
+
+/// Checks that `pem` holds at least one certificate, or a private key.
+fn check_pem(pem: &[u8], kind: Pem) -> Result<(), String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    match kind {
+        Pem::Certificates => {
+            let certificates = CertificateDer::pem_slice_iter(pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("not a PEM certificate file: {e}"))?;
+            if certificates.is_empty() {
+                return Err("no PEM certificate in it (BEGIN CERTIFICATE)".to_owned());
+            }
+        }
+        Pem::Key => {
+            PrivateKeyDer::from_pem_slice(pem)
+                .map_err(|e| format!("no PEM private key in it: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// A connection that cannot be configured: a usage error, or TLS material that does not

@@ -502,11 +502,12 @@ impl<S: Sink> Worker<S> {
                 });
             }
             tracing::debug!("retrying in {wait:.2?}: {failure}");
-            stats.retries.fetch_add(1, Relaxed);
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 () = self.control.halted() => return not_retried(failure),
             }
+            // Counted once it is made, not when it is planned.
+            stats.retries.fetch_add(1, Relaxed);
         }
     }
 }

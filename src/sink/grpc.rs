@@ -32,6 +32,8 @@ pub struct GrpcSink {
     metadata: MetadataMap,
     timeout: Duration,
     reached: Reached,
+    /// `http://`: a server answering in TLS is a configuration error.
+    plaintext: bool,
 }
 
 impl GrpcSink {
@@ -53,6 +55,7 @@ impl GrpcSink {
             metadata: connection::metadata(&config.headers)?,
             timeout: config.timeout,
             reached,
+            plaintext: config.endpoint.starts_with("http://"),
         })
     }
 
@@ -138,6 +141,20 @@ impl GrpcSink {
             Some(Cause::Tls(error)) => ExportOutcome::Misconfigured {
                 failure: Failure::new("TLS", tls_failure_message(error, status)),
             },
+            // A TLS record read as an HTTP/2 frame is too large for one: the server speaks
+            // TLS to a plaintext client.
+            Some(Cause::NotHttp2) if self.plaintext => ExportOutcome::Misconfigured {
+                failure: Failure::new(
+                    "TLS",
+                    format!(
+                        "{} (the server seems to speak TLS: use an https:// endpoint)",
+                        error_chain(status)
+                    ),
+                ),
+            },
+            Some(Cause::NotHttp2) => {
+                self.unanswered(Failure::new("connection lost", error_chain(status)))
+            }
             Some(Cause::Refused) => self.unreachable(Failure::new(
                 "connection refused",
                 format!(
@@ -163,6 +180,8 @@ impl GrpcSink {
 enum Cause<'a> {
     DeadlinePassed,
     Tls(&'a rustls::Error),
+    /// What came back was not HTTP/2 framing.
+    NotHttp2,
     Refused,
     Lost,
 }
@@ -178,6 +197,12 @@ fn transport_cause(status: &tonic::Status) -> Option<Cause<'_>> {
         }
         if let Some(tls) = source.downcast_ref::<rustls::Error>() {
             return Some(Cause::Tls(tls));
+        }
+        if source
+            .downcast_ref::<h2::Error>()
+            .is_some_and(|e| e.reason() == Some(h2::Reason::FRAME_SIZE_ERROR))
+        {
+            return Some(Cause::NotHttp2);
         }
         if let Some(io) = source.downcast_ref::<std::io::Error>() {
             if io.kind() == std::io::ErrorKind::ConnectionRefused {
@@ -203,9 +228,27 @@ fn tls_failure_message(error: &rustls::Error, status: &tonic::Status) -> String 
             "the server does not seem to speak TLS: for plaintext use an http:// endpoint or \
              --insecure"
         }
-        E::InvalidCertificate(_) => {
+        E::InvalidCertificate(rustls::CertificateError::NotValidForName)
+        | E::InvalidCertificate(rustls::CertificateError::NotValidForNameContext { .. }) => {
+            "the server's certificate names another host: pass the name it holds with \
+             --tls-server-name"
+        }
+        E::InvalidCertificate(
+            rustls::CertificateError::Expired
+            | rustls::CertificateError::ExpiredContext { .. }
+            | rustls::CertificateError::NotValidYet
+            | rustls::CertificateError::NotValidYetContext { .. },
+        ) => "the server's certificate is outside its validity dates: check it, and the clock",
+        E::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer | rustls::CertificateError::BadSignature,
+        ) => {
             "the server's certificate is not trusted: pass the CA that signed it with \
-             --ca-cert (and --tls-server-name if it names another host)"
+             --ca-cert"
+        }
+        E::InvalidCertificate(_) => {
+            "the server's certificate cannot be used as it is (a self-signed CA certificate \
+             presented by the server itself cannot be; it needs a leaf signed by a CA passed \
+             with --ca-cert)"
         }
         E::AlertReceived(_) => {
             "the server refused the handshake: if it requires mutual TLS, pass --client-cert \

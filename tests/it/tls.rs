@@ -174,3 +174,50 @@ async fn an_untrusted_certificate_is_a_configuration_error_with_exit_78_and_its_
     assert!(run.stderr.contains("--ca-cert"), "{}", run.stderr);
     assert_eq!(receiver.calls(), 0);
 }
+
+#[tokio::test]
+async fn plaintext_to_a_tls_server_and_unusable_tls_material_are_configuration_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new("CA");
+    let (cert, key) = pki.leaf(&["localhost"], false);
+    let receiver = Receiver::start_tls(ServerTls {
+        cert,
+        key,
+        client_ca: None,
+    })
+    .await;
+    let plaintext = format!("http://localhost:{}", receiver.addr.port());
+    let run = run_in(
+        dir.path(),
+        &[
+            "replay",
+            "--summary",
+            "json",
+            "-e",
+            &plaintext,
+            &testdata("datapoints.ndjson"),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 78, "{}", run.stderr);
+    let s = run.assert_balanced();
+    assert_eq!(s["ending"], "misconfigured", "{s}");
+    // Streams that saw the connection close before its TLS bytes were read may each have
+    // been tried once more; none waits out a retry budget.
+    assert!(s["retries"].as_u64().unwrap() <= 4, "{s}");
+    assert!(run.stderr.contains("https://"), "{}", run.stderr);
+
+    let garbage = write(dir.path(), "garbage.pem", "not a certificate\n");
+    let tls = format!("https://localhost:{}", receiver.addr.port());
+    for flag in ["--ca-cert", "--client-cert"] {
+        let mut args = vec!["replay", "-e", &tls, flag, &garbage];
+        if flag == "--client-cert" {
+            args.extend(["--client-key", &garbage]);
+        }
+        let data = testdata("datapoints.ndjson");
+        args.push(&data);
+        let run = run_in(dir.path(), &args).await;
+        assert_eq!(run.code, 78, "{flag}: {}", run.stderr);
+        assert!(run.stderr.contains("garbage.pem"), "{}", run.stderr);
+    }
+}
