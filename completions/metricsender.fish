@@ -45,8 +45,8 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l attr 
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l resource -d 'Resource attribute KEY=VALUE (repeatable)' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l namespace -d 'Namespace of the --metric values (the OTLP scope is namespace.subnamespace)' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l subnamespace -d 'Subnamespace of the --metric values' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l json -d 'A GoSight MetricPayload as JSON' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l file -d 'A file of GoSight payloads, one per line (`-` for stdin)' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l json -d 'A payload as JSON: a GoSight MetricPayload or an OTLP JSON MetricsData' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l file -d 'A file of payloads, one per line, GoSight or OTLP JSON (`-` for stdin)' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l count -d 'Generate this many synthetic payloads, ≥ 1' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l duration -d 'Generate synthetic payloads for this long, e.g. 30s, 5m' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l rate -d 'Synthetic payloads per second across all workers, > 0 [default: unlimited]' -r
@@ -69,7 +69,7 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l retry
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l failed-out -d 'Append failed payloads here, as lines `replay` reads [default: metricsender-failed-<unix-seconds>-<pid>.ndjson, created on the first failure]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l mapping -d 'GoSight → OTLP mapping: `agent` as the agent sends, `full` adds what it drops' -r -f -a "agent\t'Exactly what the agent sends'
 full\t'Also meta tags, virtualization facts, counters as monotonic sums'"
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l max-request-bytes -d 'Split payloads whose request would be larger than this, in bytes, ≥ 1024' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l max-request-bytes -d 'Split payloads whose request would be larger than this, in bytes (4MiB, 512KiB), ≥ 1024' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l batch -d 'Payloads packed into one Export request, ≥ 1' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s o -l output -d 'Write the payloads to this file instead of the network (`-` for stdout); overwrites' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l output-format -d 'Format of --output; both are readable by `replay`' -r -f -a "otlp-json\t'OTLP JSON lines, lossless'
@@ -92,7 +92,7 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s V -l 
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l format -d 'Input format; auto decides per line' -r -f -a "auto\t'Decide per line'
 gosight\t'GoSight MetricPayload NDJSON'
 otlp-json\t'OTLP JSON lines (MetricsData per line)'"
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l max-line-bytes -d 'Reject (not truncate) lines longer than this, in bytes, ≥ 1' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l max-line-bytes -d 'Reject (not truncate) lines longer than this, in bytes (64MiB, 512KiB), ≥ 1' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s e -l endpoint -d 'OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317] [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l ca-cert -d 'PEM file with the CA certificates to trust instead of the system roots [env: OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE, OTEL_EXPORTER_OTLP_CERTIFICATE]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l client-cert -d 'PEM client certificate for mutual TLS [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE]' -r -F
@@ -110,7 +110,7 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l ret
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l failed-out -d 'Append failed payloads here, as lines `replay` reads [default: metricsender-failed-<unix-seconds>-<pid>.ndjson, created on the first failure]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l mapping -d 'GoSight → OTLP mapping: `agent` as the agent sends, `full` adds what it drops' -r -f -a "agent\t'Exactly what the agent sends'
 full\t'Also meta tags, virtualization facts, counters as monotonic sums'"
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l max-request-bytes -d 'Split payloads whose request would be larger than this, in bytes, ≥ 1024' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l max-request-bytes -d 'Split payloads whose request would be larger than this, in bytes (4MiB, 512KiB), ≥ 1024' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l batch -d 'Payloads packed into one Export request, ≥ 1' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s o -l output -d 'Write the payloads to this file instead of the network (`-` for stdout); overwrites' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l output-format -d 'Format of --output; both are readable by `replay`' -r -f -a "otlp-json\t'OTLP JSON lines, lossless'
@@ -134,7 +134,7 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s h -
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s V -l version -d 'Print the version'
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l listen -d 'OTLP/gRPC metrics receiver address' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l input -d 'Instead of listening, read these captures (a converter); .gz and .zst are decompressed' -r -F
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l max-request-bytes -d 'Largest request accepted, in bytes, ≥ 1024; larger ones are refused' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l max-request-bytes -d 'Largest request accepted, in bytes (4MiB, 512KiB), ≥ 1024; larger ones are refused' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l count -d 'Stop after this many requests written, ≥ 1' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l duration -d 'Stop after this long, e.g. 30s, 5m [default: until Ctrl-C or SIGTERM]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s o -l output -d 'Where to write (`-` for stdout); overwrites' -r -F

@@ -207,7 +207,7 @@ pub struct DeliveryArgs {
     pub retry_initial_backoff: Duration,
 
     /// Do not retry failed exports
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["retry_max_elapsed", "retry_initial_backoff"])]
     pub no_retry: bool,
 
     /// Append failed payloads here, as lines `replay` reads [default:
@@ -219,8 +219,8 @@ pub struct DeliveryArgs {
     #[arg(long, value_enum, default_value_t = MappingArg::Agent)]
     pub mapping: MappingArg,
 
-    /// Split payloads whose request would be larger than this, in bytes, ≥ 1024
-    #[arg(long, value_name = "N", default_value_t = 4 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
+    /// Split payloads whose request would be larger than this, in bytes (4MiB, 512KiB), ≥ 1024
+    #[arg(long, value_name = "N", default_value = "4MiB", value_parser = parse_request_bytes)]
     pub max_request_bytes: u64,
 
     /// Payloads packed into one Export request, ≥ 1
@@ -303,8 +303,8 @@ pub struct ReplayArgs {
     #[arg(long, help_heading = "Input", conflicts_with = "output")]
     pub dry_run: bool,
 
-    /// Reject (not truncate) lines longer than this, in bytes, ≥ 1
-    #[arg(long, value_name = "N", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Input")]
+    /// Reject (not truncate) lines longer than this, in bytes (64MiB, 512KiB), ≥ 1
+    #[arg(long, value_name = "N", default_value = "64MiB", value_parser = parse_line_bytes, help_heading = "Input")]
     pub max_line_bytes: u64,
 
     #[command(flatten)]
@@ -367,20 +367,20 @@ pub struct SendArgs {
     #[arg(long, value_name = "SUB", help_heading = "Ad hoc")]
     pub subnamespace: Option<String>,
 
-    /// A GoSight MetricPayload as JSON
+    /// A payload as JSON: a GoSight MetricPayload or an OTLP JSON MetricsData
     #[arg(long, value_name = "PAYLOAD", conflicts_with_all = ["file", "metrics"], help_heading = "Payload")]
     pub json: Option<String>,
 
-    /// A file of GoSight payloads, one per line (`-` for stdin)
+    /// A file of payloads, one per line, GoSight or OTLP JSON (`-` for stdin)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "metrics"], help_heading = "Payload")]
     pub file: Option<PathBuf>,
 
     /// Generate this many synthetic payloads, ≥ 1
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "Synthetic load")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), conflicts_with_all = ["json", "file", "metrics"], help_heading = "Synthetic load")]
     pub count: Option<u64>,
 
     /// Generate synthetic payloads for this long, e.g. 30s, 5m
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Synthetic load")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with_all = ["json", "file", "metrics"], help_heading = "Synthetic load")]
     pub duration: Option<Duration>,
 
     /// Synthetic payloads per second across all workers, > 0 [default: unlimited]
@@ -445,8 +445,8 @@ pub struct DumpArgs {
     #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "Input")]
     pub input: Vec<PathBuf>,
 
-    /// Largest request accepted, in bytes, ≥ 1024; larger ones are refused
-    #[arg(long, value_name = "N", default_value_t = 4 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..), help_heading = "Input")]
+    /// Largest request accepted, in bytes (4MiB, 512KiB), ≥ 1024; larger ones are refused
+    #[arg(long, value_name = "N", default_value = "4MiB", value_parser = parse_request_bytes, conflicts_with = "input", help_heading = "Input")]
     pub max_request_bytes: u64,
 
     /// Stop after this many requests written, ≥ 1
@@ -480,6 +480,7 @@ pub struct DumpArgs {
         long,
         value_name = "FILE",
         requires = "tls_key",
+        conflicts_with = "input",
         help_heading = "Listener TLS"
     )]
     pub tls_cert: Option<PathBuf>,
@@ -523,6 +524,53 @@ pub fn parse_key_value(text: &str) -> Result<(String, String), String> {
         }
         _ => Err(format!("expected KEY=VALUE, got {text:?}")),
     }
+}
+
+/// Parses a size in bytes: `4194304`, `512KiB`, `4MiB`, `1GiB` (also `K`, `M`, `G`, binary).
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("expected a size like 4194304, 512KiB or 4MiB, got {text:?}"))?;
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use KiB, MiB or GiB (e.g. 4MiB)"
+            ))
+        }
+    };
+    value
+        .checked_mul(scale)
+        .ok_or_else(|| format!("size {text:?} is out of range"))
+}
+
+/// [`parse_bytes`], at least `min`.
+fn parse_bytes_at_least(text: &str, min: u64) -> Result<u64, String> {
+    let bytes = parse_bytes(text)?;
+    if bytes < min {
+        return Err(format!(
+            "{text} is under the minimum of {min} bytes (≥ {min})"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A request size limit: at least 1024 bytes.
+pub fn parse_request_bytes(text: &str) -> Result<u64, String> {
+    parse_bytes_at_least(text, 1024)
+}
+
+/// A line size limit: at least one byte.
+pub fn parse_line_bytes(text: &str) -> Result<u64, String> {
+    parse_bytes_at_least(text, 1)
 }
 
 /// Parses a duration: `500ms`, `10s`, `1.5s`, `2m`, `1h`.
@@ -578,6 +626,18 @@ mod tests {
     }
 
     #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("4194304"), Ok(4 << 20));
+        assert_eq!(parse_bytes("4MiB"), Ok(4 << 20));
+        assert_eq!(parse_bytes("512KiB"), Ok(512 << 10));
+        assert_eq!(parse_bytes("2G"), Ok(2 << 30));
+        assert!(parse_bytes("4MB").is_err());
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("99999999999999GiB").is_err());
+        assert!(parse_request_bytes("100").unwrap_err().contains("1024"));
+    }
+
+    #[test]
     fn key_values() {
         assert_eq!(
             parse_key_value("authorization=Bearer a=b"),
@@ -609,7 +669,6 @@ mod tests {
             "3",
             "--retry-max-elapsed",
             "2m",
-            "--no-retry",
             "--failed-out",
             "f.ndjson",
             "--mapping",
@@ -640,7 +699,7 @@ mod tests {
         assert_eq!(r.target.timeout, Some(Duration::from_millis(500)));
         assert_eq!((r.delivery.workers, r.delivery.queue), (8, Some(3)));
         assert_eq!(r.delivery.retry_max_elapsed, Duration::from_secs(120));
-        assert!(r.delivery.no_retry && r.strict && r.dry_run);
+        assert!(!r.delivery.no_retry && r.strict && r.dry_run);
         assert_eq!(r.delivery.mapping, MappingArg::Full);
         assert_eq!((r.delivery.max_request_bytes, r.delivery.batch), (2048, 5));
         assert_eq!(r.report.summary, SummaryFormat::Json);
@@ -656,6 +715,24 @@ mod tests {
         assert_eq!(r.delivery.max_request_bytes, 4 * 1024 * 1024);
         assert_eq!(r.max_line_bytes, 64 * 1024 * 1024);
         assert_eq!(r.report.progress, ProgressMode::Auto);
+    }
+
+    #[test]
+    fn flags_that_cannot_mean_anything_together_are_refused() {
+        let Command::Replay(r) = parse(&["replay", "x", "--no-retry"]).unwrap().command else {
+            panic!()
+        };
+        assert!(r.delivery.no_retry);
+        for args in [
+            &["replay", "x", "--no-retry", "--retry-max-elapsed", "2m"][..],
+            &["send", "--metric", "a=1", "--count", "3"],
+            &["send", "--file", "f", "--duration", "1s"],
+            &["dump", "--input", "f", "--tls-cert", "c", "--tls-key", "k"],
+            &["dump", "--input", "f", "--max-request-bytes", "2048"],
+            &["dump", "--input", "f", "--count", "1"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
     }
 
     #[test]
@@ -676,10 +753,6 @@ mod tests {
     fn send_and_dump_flags() {
         let Command::Send(s) = parse(&[
             "send",
-            "--metric",
-            "cpu=1",
-            "--metric",
-            "mem=2",
             "--type",
             "counter",
             "--unit",
@@ -706,8 +779,14 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(s.metrics.len(), 2);
         assert_eq!(s.metric_type, MetricType::Counter);
+        let Command::Send(m) = parse(&["send", "--metric", "cpu=1", "--metric", "mem=2"])
+            .unwrap()
+            .command
+        else {
+            panic!()
+        };
+        assert_eq!(m.metrics.len(), 2);
         assert_eq!(
             (s.count, s.rate, s.hosts, s.metrics_per_payload),
             (Some(5), Some(2.5), 3, 7)

@@ -46,14 +46,14 @@ pub async fn run(args: SendArgs, quiet: bool) -> Result<ExitCode> {
         )?;
         let source = FileSource {
             inputs: vec![input],
-            format: LineFormat::GoSight,
+            format: LineFormat::Auto,
             max_line_bytes: usize::MAX,
         };
         deliver(source, &args.target, &args.output, false, config, control).await?
     } else if let Some(file) = &args.file {
         let source = FileSource {
             inputs: open_all(std::slice::from_ref(file))?,
-            format: LineFormat::GoSight,
+            format: LineFormat::Auto,
             max_line_bytes: usize::MAX,
         };
         deliver(source, &args.target, &args.output, false, config, control).await?

@@ -379,12 +379,15 @@ impl<S: Sink> Worker<S> {
 
     /// Stops the run, saying why at once (the summary comes only after the drain).
     fn halt(&self, ending: Ending) {
+        let warned = self.control.stats.warned_unreachable.load(Relaxed);
         let message = match &ending {
-            Ending::Misconfigured(why)
-            | Ending::OutputFailed(why)
-            | Ending::Unreachable(why)
-            | Ending::EndpointLost(why) => why.clone(),
-            _ => String::new(),
+            // Said here for the first time.
+            Ending::Misconfigured(why) | Ending::OutputFailed(why) => why.clone(),
+            Ending::Unreachable(why) | Ending::EndpointLost(why) if !warned => {
+                format!("{}: {why}", ending.reason())
+            }
+            // The warning already said why the endpoint cannot be reached.
+            other => other.reason(),
         };
         if self.control.halt(ending) {
             tracing::error!("stopping: {message}; what was not sent is saved as failed");

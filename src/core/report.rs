@@ -11,6 +11,14 @@ use serde_json::json;
 /// At most this many rejected lines are listed in the summary.
 pub const MAX_LISTED_REJECTED: usize = 100;
 
+/// At most this many rejected lines are logged as they are read.
+const LOGGED_REJECTED: u64 = 10;
+
+/// `n` and the word for it, singular or plural.
+fn count_of(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A malformed input line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
@@ -198,8 +206,13 @@ pub struct Stats {
 impl Stats {
     /// Counts a malformed line; the first [`MAX_LISTED_REJECTED`] are kept for the summary.
     pub fn reject(&self, rejected: Rejected) {
-        tracing::warn!("{}:{}: {}", rejected.file, rejected.line, rejected.error);
-        self.lines_rejected.fetch_add(1, Relaxed);
+        let before = self.lines_rejected.fetch_add(1, Relaxed);
+        // The first few as they come; the summary has the count and the first hundred.
+        if before < LOGGED_REJECTED {
+            tracing::warn!("{}:{}: {}", rejected.file, rejected.line, rejected.error);
+        } else if before == LOGGED_REJECTED {
+            tracing::warn!("more lines rejected: counted, and listed in the summary");
+        }
         let mut list = lock(&self.rejected);
         if list.len() < MAX_LISTED_REJECTED {
             list.push(rejected);
@@ -418,16 +431,23 @@ impl Report {
                 .map(|p| format!(", saved to {}", p.display()))
                 .unwrap_or_default();
             parts.push(format!(
-                "{} payloads failed ({} data points){saved}",
-                self.payloads_failed, self.data_points_failed
+                "{} failed ({}){saved}",
+                count_of(self.payloads_failed, "payload", "payloads"),
+                count_of(self.data_points_failed, "data point", "data points")
             ));
         }
         if self.lines_rejected > 0 {
-            parts.push(format!("{} lines rejected", self.lines_rejected));
+            parts.push(format!(
+                "{} rejected",
+                count_of(self.lines_rejected, "line", "lines")
+            ));
         }
         let refused = self.requests_refused_total();
         if refused > 0 {
-            parts.push(format!("{refused} requests refused"));
+            parts.push(format!(
+                "{} refused",
+                count_of(refused, "request", "requests")
+            ));
         }
         if !matches!(self.ending, Ending::Completed | Ending::OutputClosed) {
             parts.push(format!("stopped: {}", self.ending.reason()));
@@ -490,8 +510,8 @@ impl Report {
         for group in &self.requests_refused {
             let _ = writeln!(
                 s,
-                "{} requests refused ({}): {}",
-                group.count,
+                "{} refused ({}): {}",
+                count_of(group.count, "request", "requests"),
                 group.kind,
                 group.examples.first().map_or("", String::as_str)
             );
@@ -512,8 +532,12 @@ impl Report {
         if self.lines_rejected > 10 {
             let _ = writeln!(
                 s,
-                "… {} more rejected lines (all listed, up to {MAX_LISTED_REJECTED}, with --summary json)",
-                self.lines_rejected - 10
+                "… {} (--summary json lists the first {MAX_LISTED_REJECTED})",
+                count_of(
+                    self.lines_rejected - 10,
+                    "more rejected line",
+                    "more rejected lines"
+                )
             );
         }
         if let Some(path) = &self.failed_out {
