@@ -65,6 +65,12 @@ pub use proto::metrics::v1::{
 };
 pub use proto::resource::v1::Resource;
 
+/// The gRPC service that receives metrics.
+pub const METRICS_SERVICE: &str = "opentelemetry.proto.collector.metrics.v1.MetricsService";
+
+/// The gRPC path of its Export method.
+pub const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+
 /// A string-valued attribute.
 pub fn kv(key: impl Into<String>, value: impl Into<String>) -> KeyValue {
     KeyValue {

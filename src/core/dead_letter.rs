@@ -11,7 +11,7 @@ use std::sync::Mutex;
 pub enum FailedOut {
     /// This file (`--failed-out`).
     Path(PathBuf),
-    /// `metricsender-failed-<unix-seconds>.ndjson` in the current directory.
+    /// `metricsender-failed-<unix-seconds>-<pid>.ndjson` in the current directory.
     DefaultInCurrentDir,
 }
 
@@ -31,7 +31,7 @@ impl DeadLetters {
 
     /// Appends `lines` and flushes them to the file, creating it on first use.
     pub(super) fn write(&self, lines: &[u8]) -> io::Result<()> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = crate::core::report::lock(&self.state);
         if state.is_none() {
             let path = match &self.target {
                 FailedOut::Path(path) => path.clone(),
@@ -55,9 +55,7 @@ impl DeadLetters {
 
     /// The file, once something was written to it.
     pub(super) fn path(&self) -> Option<PathBuf> {
-        self.state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        crate::core::report::lock(&self.state)
             .as_ref()
             .map(|(path, _)| path.clone())
     }

@@ -230,11 +230,6 @@ impl Control {
         self.stop_sending.cancelled().await;
     }
 
-    /// Whether exports in flight are to be cut.
-    pub fn is_aborted(&self) -> bool {
-        self.abort.is_cancelled()
-    }
-
     /// Waits until exports in flight are to be cut.
     pub async fn aborted(&self) {
         self.abort.cancelled().await;
@@ -243,7 +238,7 @@ impl Control {
     /// Records a reason for the run to end; the most severe one wins (CLI.md's precedence).
     /// `true` when it did.
     pub fn end(&self, ending: Ending) -> bool {
-        let mut current = self.ending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut current = crate::core::report::lock(&self.ending);
         let wins = ending.rank() > current.rank();
         if wins {
             *current = ending;
@@ -253,10 +248,7 @@ impl Control {
 
     /// Why the run ends, as far as known now.
     pub fn ending(&self) -> Ending {
-        self.ending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        crate::core::report::lock(&self.ending).clone()
     }
 }
 
@@ -290,7 +282,8 @@ impl Feed {
         }
     }
 
-    /// [`Feed::send`] for sources that read on a blocking thread.
+    /// [`Feed::send`] for sources that read on a blocking thread. Unlike `send`, a full queue
+    /// is waited out even when the run stops: the workers keep draining it, so the wait ends.
     pub fn blocking_send(&self, unit: Unit) -> bool {
         !self.control.is_stopped() && self.tx.blocking_send(unit).is_ok()
     }

@@ -116,11 +116,15 @@ impl Ledger {
         match &self.original {
             Original::KeptBySender => {}
             Original::GoSight(_) | Original::Line { otlp: false, .. } => {
-                // The inverse mapping gives payloads that convert back to exactly these parts.
-                let mut losses = convert::Losses::default();
+                // The inverse mapping gives payloads that convert back to exactly these parts;
+                // a part it cannot hold whole is saved as OTLP JSON, which replay reads too.
                 for part in unacked {
-                    for back in convert::request_to_payloads(part, self.packaged_at, &mut losses) {
-                        model::write_payload(&back, &mut out);
+                    let mut losses = convert::Losses::default();
+                    let back = convert::request_to_payloads(part, self.packaged_at, &mut losses);
+                    if losses.is_empty() {
+                        back.iter().for_each(|p| model::write_payload(p, &mut out));
+                    } else {
+                        otlp_json::write_request(part, &mut out);
                     }
                 }
             }

@@ -235,11 +235,6 @@ impl Stats {
         refused.add(kind, message);
     }
 
-    /// Requests refused so far.
-    pub fn requests_refused(&self) -> u64 {
-        lock(&self.refused).total()
-    }
-
     /// Records where an input stopped being read.
     pub fn stopped_at(&self, stopped: StoppedAt) {
         lock(&self.stopped_at).push(stopped);
@@ -307,8 +302,9 @@ impl Stats {
     }
 }
 
-/// Locks a mutex whose data stays consistent even if a holder panicked.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks a mutex whose data stays consistent even if a holder panicked (every one here
+/// holds counters or a writer, never a half-made change).
+pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 

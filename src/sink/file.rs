@@ -91,7 +91,7 @@ impl Output {
     /// Writes and flushes `lines`. A broken pipe is the reader going away (`| head`), not a
     /// failure of ours; any other error is the output's, not the request's.
     fn write(&self, lines: &[u8]) -> ExportOutcome {
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = crate::core::report::lock(&self.out);
         if let Some((path, id)) = &self.watched {
             if file_id(path).as_ref() != Some(id) {
                 let message = format!("the output file {} was removed or replaced", path.display());

@@ -21,9 +21,7 @@ use tonic_types::StatusExt;
 
 use super::connection::{self, Compression, ConnectionError, Reached, TargetConfig};
 use crate::core::{ExportOutcome, Failure, Sink};
-use crate::otlp::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
-
-const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+use crate::otlp::{ExportMetricsServiceRequest, ExportMetricsServiceResponse, EXPORT_PATH};
 
 /// Exports to an OTLP/gRPC endpoint.
 #[derive(Debug, Clone)]

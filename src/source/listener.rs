@@ -29,11 +29,8 @@ use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 use crate::core::{Body, Control, Feed, Source, SourceError, Unit};
 use crate::exit::{ConfigError, UsageError};
-use crate::otlp::ExportMetricsServiceResponse;
+use crate::otlp::{ExportMetricsServiceResponse, EXPORT_PATH, METRICS_SERVICE};
 use crate::sink::grpc_code_name;
-
-const SERVICE: &str = "opentelemetry.proto.collector.metrics.v1.MetricsService";
-const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
 /// TLS material for the listener, as PEM contents already read.
 #[derive(Debug, Clone)]
@@ -220,7 +217,7 @@ impl Receiver {
 
     /// Drops the queue's end: the pipeline ends once the handlers still running are done.
     fn close(&self) {
-        self.feed.lock().unwrap_or_else(|e| e.into_inner()).take();
+        crate::core::report::lock(&self.feed).take();
     }
 
     async fn export(&self, body: Bytes) -> Result<ExportMetricsServiceResponse, tonic::Status> {
@@ -250,7 +247,7 @@ impl Receiver {
             ));
         }
         let _settling = Settling(self);
-        let feed = self.feed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let feed = crate::core::report::lock(&self.feed).clone();
         let Some(feed) = feed else {
             return Err(self.refuse(
                 "shutting down",
@@ -286,7 +283,7 @@ struct ExportRoute {
 }
 
 impl tonic::server::NamedService for ExportRoute {
-    const NAME: &'static str = SERVICE;
+    const NAME: &'static str = METRICS_SERVICE;
 }
 
 impl<B> tower::Service<http::Request<B>> for ExportRoute
