@@ -382,8 +382,7 @@ pub async fn run<Src: Source, S: Sink>(
     };
     let source_task = tokio::spawn(source.run(feed));
 
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..config.workers.max(1) {
+    let spawn_worker = |workers: &mut tokio::task::JoinSet<()>| {
         let worker = pool::Worker {
             sink: sink.clone(),
             config: config.clone(),
@@ -391,20 +390,46 @@ pub async fn run<Src: Source, S: Sink>(
             dead_letters: dead_letters.clone(),
         };
         workers.spawn(worker.run(rx.clone()));
-    }
-    let source_error = match source_task.await {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e.to_string()),
-        Err(e) => Some(format!("the input reader stopped unexpectedly: {e}")),
     };
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..config.workers.max(1) {
+        spawn_worker(&mut workers);
+    }
+    let mut source_task = source_task;
+    let mut source_result = None;
+    let mut errors = Vec::new();
+    // Workers end once the queue is closed and empty: everything queued has been settled. A
+    // worker that panics is replaced, so the queue keeps draining (the payloads it held
+    // settle as their ledgers unwind), and the run says so.
+    loop {
+        tokio::select! {
+            finished = &mut source_task, if source_result.is_none() => {
+                source_result = Some(finished);
+            }
+            joined = workers.join_next() => match joined {
+                None => break,
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    let error = format!("a worker stopped unexpectedly: {e}");
+                    tracing::error!("{error}");
+                    errors.push(error);
+                    spawn_worker(&mut workers);
+                }
+            },
+        }
+    }
+    let source_result = match source_result {
+        Some(result) => result,
+        None => source_task.await,
+    };
+    match source_result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => errors.insert(0, e.to_string()),
+        Err(e) => errors.insert(0, format!("the input reader stopped unexpectedly: {e}")),
+    }
+    let source_error = (!errors.is_empty()).then(|| errors.join("; "));
     if let Some(e) = &source_error {
         tracing::error!("{e}");
-    }
-    // Workers end once the queue is closed and empty: everything queued has been settled.
-    while let Some(joined) = workers.join_next().await {
-        if let Err(e) = joined {
-            tracing::error!("a worker stopped unexpectedly: {e}");
-        }
     }
     ticker.abort();
     progress.finish();

@@ -208,7 +208,10 @@ impl<S: Sink> Worker<S> {
     async fn settle(&self, units: Vec<Unit>) {
         let mut group: Vec<Admitted> = Vec::new();
         let mut group_size = 0;
-        for (ledger, content) in units.into_iter().filter_map(|u| self.admit(u)) {
+        // Every unit is admitted (counted, with a ledger) before anything is exported, so that
+        // whatever happens to this task after, each of them is settled.
+        let admitted: Vec<Admitted> = units.into_iter().filter_map(|u| self.admit(u)).collect();
+        for (ledger, content) in admitted {
             if self.control.is_halted() || ledger.points == 0 {
                 // Settled as dropped: not sent for the run's reason, or nothing to send (the
                 // agent would not send an empty payload either).

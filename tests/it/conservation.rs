@@ -28,6 +28,8 @@ enum Answer {
     NeverConnected,
     Interrupt,
     OutputFailed,
+    /// A bug in a sink: the worker's task panics mid-export.
+    Panic,
 }
 
 fn answer() -> impl Strategy<Value = Answer> {
@@ -39,6 +41,7 @@ fn answer() -> impl Strategy<Value = Answer> {
         1 => Just(Answer::NeverConnected),
         1 => Just(Answer::Interrupt),
         1 => Just(Answer::OutputFailed),
+        1 => Just(Answer::Panic),
     ]
 }
 
@@ -94,6 +97,7 @@ impl Sink for Scripted {
             Answer::OutputFailed => ExportOutcome::OutputFailed {
                 failure: failure("output"),
             },
+            Answer::Panic => panic!("a scripted sink bug (call {n})"),
         }
     }
 }
