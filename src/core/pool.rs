@@ -356,16 +356,23 @@ impl<S: Sink> Worker<S> {
     /// Sends one payload's request in parts under the size limit. Parts not acknowledged,
     /// tried or not, stay in the ledger and are dead-lettered when it is dropped.
     async fn deliver_split(&self, mut ledger: Ledger, request: ExportMetricsServiceRequest) {
-        let parts = match split::split_request(request, self.config.max_request_bytes) {
-            Ok(parts) => parts,
-            Err(e) => {
-                ledger.failed(&Failure::new("too large", e.to_string()));
-                return;
+        let mut sendable = Vec::new();
+        let mut parts = Vec::new();
+        for part in split::split_request(request, self.config.max_request_bytes) {
+            match part {
+                Ok(part) => {
+                    sendable.push(parts.len());
+                    parts.push((part, false));
+                }
+                // Only this point fails; the rest of the payload is still sent.
+                Err(too_large) => {
+                    ledger.failed(&Failure::new("too large", too_large.to_string()));
+                    parts.push((too_large.request, false));
+                }
             }
-        };
-        let count = parts.len();
-        ledger.pending = Pending::Parts(parts.into_iter().map(|p| (p, false)).collect());
-        for index in 0..count {
+        }
+        ledger.pending = Pending::Parts(parts);
+        for index in sendable {
             if self.control.is_halted() {
                 break;
             }

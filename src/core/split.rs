@@ -1,17 +1,26 @@
 //! Keeps Export requests under `--max-request-bytes`: a larger request is split by metric,
 //! and a metric too large on its own by data point, never sent oversized and never dropped.
+//! A single data point larger than the limit is a part of its own, marked too large, so
+//! that only it fails and the rest of its payload is still sent.
 
 use prost::Message;
 
 use crate::otlp::{metric, ExportMetricsServiceRequest, Metric, ResourceMetrics, ScopeMetrics};
 
 /// A single data point (with its resource and scope) is larger than the limit.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("a single data point encodes to {size} bytes, over the {limit}-byte request limit (--max-request-bytes)")]
 pub struct TooLarge {
+    /// Its encoded size.
     pub size: usize,
+    /// The limit.
     pub limit: usize,
+    /// The request that holds just it, to save as failed.
+    pub request: ExportMetricsServiceRequest,
 }
+
+/// One part of a split request: a request under the limit, or one that cannot be.
+pub type Part = Result<ExportMetricsServiceRequest, TooLarge>;
 
 /// One metric, or a slice of its data points, with the resource and scope it belongs to.
 struct Atom {
@@ -20,16 +29,14 @@ struct Atom {
     metric: Metric,
 }
 
-/// Splits `request` into requests that each encode to at most `limit` bytes.
+/// Splits `request` into requests that each encode to at most `limit` bytes, in order;
+/// a part that cannot be made small enough (one data point over the limit) is `Err`.
 ///
 /// The common case (it already fits) costs one `encoded_len`.
-pub fn split_request(
-    request: ExportMetricsServiceRequest,
-    limit: usize,
-) -> Result<Vec<ExportMetricsServiceRequest>, TooLarge> {
+pub fn split_request(request: ExportMetricsServiceRequest, limit: usize) -> Vec<Part> {
     let size = request.encoded_len();
     if size <= limit {
-        return Ok(vec![request]);
+        return vec![Ok(request)];
     }
     // Shells: resources and scopes without their children, to rebuild requests around atoms.
     let mut resources = Vec::new();
@@ -55,11 +62,19 @@ pub fn split_request(
         }
     }
     if atoms.is_empty() {
-        return Err(TooLarge { size, limit });
+        // Resources alone over the limit: nothing to split by.
+        let request = ExportMetricsServiceRequest {
+            resource_metrics: resources,
+        };
+        return vec![Err(TooLarge {
+            size,
+            limit,
+            request,
+        })];
     }
     let mut out = Vec::new();
-    split_atoms(atoms, &resources, &scopes, limit, &mut out)?;
-    Ok(out)
+    split_atoms(atoms, &resources, &scopes, limit, &mut out);
+    out
 }
 
 fn split_atoms(
@@ -67,18 +82,23 @@ fn split_atoms(
     resources: &[ResourceMetrics],
     scopes: &[ScopeMetrics],
     limit: usize,
-    out: &mut Vec<ExportMetricsServiceRequest>,
-) -> Result<(), TooLarge> {
+    out: &mut Vec<Part>,
+) {
     let request = build(&atoms, resources, scopes);
     let size = request.encoded_len();
     if size <= limit {
-        out.push(request);
-        return Ok(());
+        out.push(Ok(request));
+        return;
     }
     if atoms.len() == 1 {
         let atom = atoms.remove(0);
         let Some((left, right)) = halve_points(&atom.metric) else {
-            return Err(TooLarge { size, limit });
+            out.push(Err(TooLarge {
+                size,
+                limit,
+                request,
+            }));
+            return;
         };
         atoms = vec![
             Atom {
@@ -93,8 +113,8 @@ fn split_atoms(
         ];
     }
     let right = atoms.split_off(atoms.len() / 2);
-    split_atoms(atoms, resources, scopes, limit, out)?;
-    split_atoms(right, resources, scopes, limit, out)
+    split_atoms(atoms, resources, scopes, limit, out);
+    split_atoms(right, resources, scopes, limit, out);
 }
 
 fn build(
@@ -243,8 +263,8 @@ mod tests {
     #[test]
     fn a_request_that_fits_is_left_alone() {
         let r = request(vec![gauge("a", 3)]);
-        let parts = split_request(r.clone(), 4 * 1024 * 1024).unwrap();
-        assert_eq!(parts, vec![r]);
+        let parts = split_request(r.clone(), 4 * 1024 * 1024);
+        assert_eq!(parts, vec![Ok(r)]);
     }
 
     #[test]
@@ -257,7 +277,10 @@ mod tests {
         let total = count_data_points(&r.resource_metrics);
         let limit = 64 * 1024;
         assert!(r.encoded_len() > 5 * limit);
-        let parts = split_request(r.clone(), limit).unwrap();
+        let parts: Vec<ExportMetricsServiceRequest> = split_request(r.clone(), limit)
+            .into_iter()
+            .map(|p| p.unwrap())
+            .collect();
         assert!(parts.len() > 5);
         let mut names = Vec::new();
         for part in &parts {
@@ -288,15 +311,24 @@ mod tests {
     }
 
     #[test]
-    fn a_single_point_over_the_limit_is_an_error_not_a_drop() {
-        let mut m = gauge("x", 1);
-        if let Some(metric::Data::Gauge(g)) = &mut m.data {
-            g.data_points[0]
+    fn a_single_point_over_the_limit_is_a_part_of_its_own_and_the_rest_is_sent() {
+        let mut big = gauge("x", 3);
+        if let Some(metric::Data::Gauge(g)) = &mut big.data {
+            g.data_points[1]
                 .attributes
                 .push(kv("blob", "x".repeat(10_000)));
         }
-        let err = split_request(request(vec![m]), 2048).unwrap_err();
-        assert_eq!(err.limit, 2048);
-        assert!(err.size > 10_000);
+        let parts = split_request(request(vec![gauge("a", 2), big]), 2048);
+        let too_large: Vec<&TooLarge> = parts.iter().filter_map(|p| p.as_ref().err()).collect();
+        assert_eq!(too_large.len(), 1);
+        assert_eq!(too_large[0].limit, 2048);
+        assert!(too_large[0].size > 10_000);
+        assert_eq!(count_data_points(&too_large[0].request.resource_metrics), 1);
+        let sent: u64 = parts
+            .iter()
+            .filter_map(|p| p.as_ref().ok())
+            .map(|r| count_data_points(&r.resource_metrics))
+            .sum();
+        assert_eq!(sent, 4, "every other point is in a part under the limit");
     }
 }
