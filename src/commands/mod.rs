@@ -429,7 +429,12 @@ pub fn file_sink(
         path.display().to_string()
     };
     let watch = (!to_stdout).then_some(path);
-    let sink = FileSink::new(open_output(path, append)?, name, watch, format, control);
+    let sink = FileSink::new(open_output(path, append)?, name, watch, format, control).map_err(
+        |source| CreateError {
+            path: path.to_owned(),
+            source,
+        },
+    )?;
     Ok(Arc::new(sink))
 }
 

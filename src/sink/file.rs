@@ -1,12 +1,13 @@
 //! The file sink: requests written as GoSight NDJSON or OTLP JSON lines, both of which
-//! `replay` reads. One writer at a time, on a blocking thread; every request is flushed
-//! before it counts as delivered (a `dump` listener answers OK only after that).
+//! `replay` reads. One thread owns the file; every request is flushed before it counts as
+//! delivered (a `dump` listener answers OK only after that).
 
-use std::io::Write;
+use std::io;
 
 use bytes::Bytes;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::convert::{self, Losses};
 use crate::core::{Control, ExportOutcome, Failure, Sink};
@@ -26,41 +27,57 @@ pub enum OutputFormat {
 
 /// Writes requests to a file or stdout.
 pub struct FileSink {
-    output: Arc<Output>,
+    writes: mpsc::Sender<Write>,
     format: OutputFormat,
     control: Arc<Control>,
 }
 
-/// The file written to: one writer at a time, on a blocking thread, so that a stalled
-/// reader of stdout (`dump -o - | less`) holds up only the writes, not the runtime.
-struct Output {
-    out: Mutex<Box<dyn Write + Send>>,
+/// One request's lines on their way to the writer, and where to say how it went.
+struct Write {
+    lines: Bytes,
+    done: oneshot::Sender<ExportOutcome>,
+}
+
+/// The file written to, owned by one thread of its own: a stalled reader of stdout
+/// (`dump -o - | less`) holds up only the writes, never the runtime (a signal still
+/// works). Writes waiting together are written together and flushed once (a group
+/// commit), and each counts as delivered only after that flush.
+struct Writer {
+    out: Box<dyn io::Write + Send>,
     name: String,
-    /// The path and file identity to check before each write: writes into a removed file
+    /// The path and file identity to check before each group: writes into a removed file
     /// would succeed and be lost.
     watched: Option<(PathBuf, FileId)>,
 }
+
+/// Writes a group may take before they are flushed.
+const GROUP: usize = 64;
 
 impl FileSink {
     /// A sink writing to `out` (named `name` in errors), checking before each write that
     /// `watch` is still the file written to; conversion losses are counted in `control`'s
     /// report.
     pub fn new(
-        out: Box<dyn Write + Send>,
+        out: Box<dyn io::Write + Send>,
         name: String,
         watch: Option<&Path>,
         format: OutputFormat,
         control: Arc<Control>,
-    ) -> Self {
-        FileSink {
-            output: Arc::new(Output {
-                out: Mutex::new(out),
-                name,
-                watched: watch.and_then(|path| file_id(path).map(|id| (path.to_owned(), id))),
-            }),
+    ) -> io::Result<Self> {
+        let writer = Writer {
+            out,
+            name,
+            watched: watch.and_then(|path| file_id(path).map(|id| (path.to_owned(), id))),
+        };
+        let (writes, queue) = mpsc::channel(GROUP);
+        std::thread::Builder::new()
+            .name("output".to_owned())
+            .spawn(move || writer.run(queue))?;
+        Ok(FileSink {
+            writes,
             format,
             control,
-        }
+        })
     }
 
     /// The lines a request is written as.
@@ -87,11 +104,28 @@ impl FileSink {
     }
 }
 
-impl Output {
-    /// Writes and flushes `lines`. A broken pipe is the reader going away (`| head`), not a
-    /// failure of ours; any other error is the output's, not the request's.
-    fn write(&self, lines: &[u8]) -> ExportOutcome {
-        let mut out = crate::core::report::lock(&self.out);
+impl Writer {
+    /// Writes until every sender is gone.
+    fn run(mut self, mut queue: mpsc::Receiver<Write>) {
+        let mut group = Vec::with_capacity(GROUP);
+        while let Some(first) = queue.blocking_recv() {
+            group.push(first);
+            while group.len() < GROUP {
+                match queue.try_recv() {
+                    Ok(next) => group.push(next),
+                    Err(_) => break,
+                }
+            }
+            let outcome = self.write(&group);
+            for write in group.drain(..) {
+                let _ = write.done.send(outcome.clone());
+            }
+        }
+    }
+
+    /// Writes and flushes a group. A broken pipe is the reader going away (`| head`), not a
+    /// failure of ours; any other error is the output's, not the requests'.
+    fn write(&mut self, group: &[Write]) -> ExportOutcome {
         if let Some((path, id)) = &self.watched {
             if file_id(path).as_ref() != Some(id) {
                 let message = format!("the output file {} was removed or replaced", path.display());
@@ -100,9 +134,13 @@ impl Output {
                 };
             }
         }
-        match out.write_all(lines).and_then(|()| out.flush()) {
+        let written = group
+            .iter()
+            .try_for_each(|w| self.out.write_all(&w.lines))
+            .and_then(|()| self.out.flush());
+        match written {
             Ok(()) => ExportOutcome::ok(),
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExportOutcome::OutputClosed {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExportOutcome::OutputClosed {
                 failure: Failure::new(
                     "output closed",
                     format!("not written: {} was closed by its reader", self.name),
@@ -126,14 +164,18 @@ impl Sink for FileSink {
     /// A write error stops the run (exit 74) with what was not written counted as failed:
     /// retrying cannot help.
     async fn export(&self, lines: &Bytes) -> ExportOutcome {
-        let output = self.output.clone();
-        let lines = lines.clone();
-        match tokio::task::spawn_blocking(move || output.write(&lines)).await {
-            Ok(outcome) => outcome,
-            Err(e) => ExportOutcome::OutputFailed {
-                failure: Failure::new("output", format!("the writer stopped: {e}")),
-            },
+        let (done, outcome) = oneshot::channel();
+        let write = Write {
+            lines: lines.clone(),
+            done,
+        };
+        let stopped = || ExportOutcome::OutputFailed {
+            failure: Failure::new("output", "the output's writer stopped"),
+        };
+        if self.writes.send(write).await.is_err() {
+            return stopped();
         }
+        outcome.await.unwrap_or_else(|_| stopped())
     }
 }
 
