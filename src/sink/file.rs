@@ -27,9 +27,18 @@ pub enum OutputFormat {
 
 /// Writes requests to a file or stdout.
 pub struct FileSink {
-    writes: mpsc::Sender<Write>,
+    writer: Route,
     format: OutputFormat,
     control: Arc<Control>,
+}
+
+/// How writes reach the output.
+enum Route {
+    /// A regular file, written where the export runs: a disk does not stall for long, and a
+    /// hand-off to another thread would cost more than the write (dump ingest −25 %).
+    Inline(std::sync::Mutex<Writer>),
+    /// stdout or a pipe, whose reader may stall for as long as it likes: a thread of its own.
+    Threaded(mpsc::Sender<Write>),
 }
 
 /// One request's lines on their way to the writer, and where to say how it went.
@@ -64,17 +73,23 @@ impl FileSink {
         format: OutputFormat,
         control: Arc<Control>,
     ) -> io::Result<Self> {
+        let regular = watch.is_some_and(|path| std::fs::metadata(path).is_ok_and(|m| m.is_file()));
         let writer = Writer {
             out,
             name,
             watched: watch.and_then(|path| file_id(path).map(|id| (path.to_owned(), id))),
         };
-        let (writes, queue) = mpsc::channel(GROUP);
-        std::thread::Builder::new()
-            .name("output".to_owned())
-            .spawn(move || writer.run(queue))?;
+        let writer = if regular {
+            Route::Inline(std::sync::Mutex::new(writer))
+        } else {
+            let (writes, queue) = mpsc::channel(GROUP);
+            std::thread::Builder::new()
+                .name("output".to_owned())
+                .spawn(move || writer.run(queue))?;
+            Route::Threaded(writes)
+        };
         Ok(FileSink {
-            writes,
+            writer,
             format,
             control,
         })
@@ -116,7 +131,8 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            let outcome = self.write(&group);
+            let lines: Vec<Bytes> = group.iter().map(|w| w.lines.clone()).collect();
+            let outcome = self.write_all(&lines);
             for write in group.drain(..) {
                 let _ = write.done.send(outcome.clone());
             }
@@ -125,7 +141,7 @@ impl Writer {
 
     /// Writes and flushes a group. A broken pipe is the reader going away (`| head`), not a
     /// failure of ours; any other error is the output's, not the requests'.
-    fn write(&mut self, group: &[Write]) -> ExportOutcome {
+    fn write_all(&mut self, group: &[Bytes]) -> ExportOutcome {
         if let Some((path, id)) = &self.watched {
             if file_id(path).as_ref() != Some(id) {
                 let message = format!("the output file {} was removed or replaced", path.display());
@@ -136,7 +152,7 @@ impl Writer {
         }
         let written = group
             .iter()
-            .try_for_each(|w| self.out.write_all(&w.lines))
+            .try_for_each(|lines| self.out.write_all(lines))
             .and_then(|()| self.out.flush());
         match written {
             Ok(()) => ExportOutcome::ok(),
@@ -164,6 +180,12 @@ impl Sink for FileSink {
     /// A write error stops the run (exit 74) with what was not written counted as failed:
     /// retrying cannot help.
     async fn export(&self, lines: &Bytes) -> ExportOutcome {
+        let writes = match &self.writer {
+            Route::Inline(writer) => {
+                return crate::core::report::lock(writer).write_all(std::slice::from_ref(lines))
+            }
+            Route::Threaded(writes) => writes,
+        };
         let (done, outcome) = oneshot::channel();
         let write = Write {
             lines: lines.clone(),
@@ -172,7 +194,7 @@ impl Sink for FileSink {
         let stopped = || ExportOutcome::OutputFailed {
             failure: Failure::new("output", "the output's writer stopped"),
         };
-        if self.writes.send(write).await.is_err() {
+        if writes.send(write).await.is_err() {
             return stopped();
         }
         outcome.await.unwrap_or_else(|_| stopped())
