@@ -5,11 +5,11 @@
 //!   every setup failure is reported before anything says "listening".
 //! - A request is answered OK only once the sink has written and flushed it; when that fails,
 //!   the client gets UNAVAILABLE and keeps the data.
-//! - Memory is bounded: a request's body is read only under one of a few permits (one per
-//!   core), so bodies held at once are bounded; the Export route takes the bytes undecoded
-//!   and decodes them only under a budget of wire bytes held until the request is answered,
-//!   since prost's decoded form of a hostile request is tens of times its size on the wire.
-//!   Requests over either bound wait, unread, instead of multiplying.
+//! - Memory is bounded: a connection may open a few streams per core at once, so the bodies
+//!   held are bounded; the Export route takes the bytes undecoded and decodes them only under
+//!   a budget of wire bytes held until the request is answered, since prost's decoded form
+//!   of a hostile request is tens of times its size on the wire. Requests over the budget
+//!   wait instead of multiplying.
 //! - Every request refused (over the size limit, undecodable, an unsupported compression,
 //!   or while stopping) is counted by reason for the summary.
 
@@ -69,7 +69,12 @@ impl ListenerSource {
     /// usage error; one that cannot be bound, or TLS material that cannot be used, is a
     /// configuration error naming the address or the files.
     pub async fn bind(options: ListenerOptions) -> color_eyre::eyre::Result<Self> {
-        let mut server = Server::builder();
+        // Bodies held at once are bounded by the streams a connection may open. (Holding
+        // streams unread instead would stall the connection: HTTP/2's window is shared, and
+        // the waiting streams' bodies fill it.)
+        let streams = 4 * std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut server =
+            Server::builder().max_concurrent_streams(u32::try_from(streams).unwrap_or(u32::MAX));
         if let Some(tls) = &options.tls {
             let mut config =
                 ServerTlsConfig::new().identity(Identity::from_pem(&tls.cert, &tls.key));
@@ -138,9 +143,6 @@ impl Source for ListenerSource {
             count: self.options.count,
             received: AtomicU64::new(0),
             settled: AtomicU64::new(0),
-            in_flight: Arc::new(Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            )),
             // One request of the largest size at a time, or many small ones.
             budget: Semaphore::new(max_request_bytes.min(u32::MAX as usize)),
             max_request_bytes,
@@ -189,8 +191,6 @@ struct Receiver {
     received: AtomicU64,
     /// Requests answered (or abandoned by their client) after taking a slot.
     settled: AtomicU64,
-    /// Requests whose bodies are read and held at once, taken before tonic reads a body.
-    in_flight: Arc<Semaphore>,
     /// Wire bytes of the requests being decoded and written.
     budget: Semaphore,
     max_request_bytes: usize,
@@ -309,10 +309,6 @@ where
                 ));
                 return Ok(status.into_http());
             }
-            // Before tonic reads the body: bodies held at once are bounded too.
-            let Ok(_reading) = receiver.in_flight.clone().acquire_owned().await else {
-                return Ok(tonic::Status::unavailable("the receiver is shutting down").into_http());
-            };
             let max = receiver.max_request_bytes;
             let mut grpc = tonic::server::Grpc::new(RawRequest)
                 .accept_compressed(CompressionEncoding::Gzip)

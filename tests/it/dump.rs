@@ -757,3 +757,39 @@ async fn the_opentelemetry_sdk_exporter_is_captured_completely() {
     assert_eq!(latency.data_points[0].count, 3);
     assert_eq!(latency.data_points[0].bucket_counts.iter().sum::<u64>(), 3);
 }
+
+#[tokio::test]
+async fn many_large_requests_at_once_on_one_connection_all_arrive() {
+    // Streams held unread would fill the connection's shared HTTP/2 window and stall it;
+    // streams over the server's limit are refused and retried by the client.
+    let dir = tempfile::tempdir().unwrap();
+    let first = std::fs::read_to_string(testdata("host-legacy.ndjson")).unwrap();
+    let mut payload: serde_json::Value =
+        serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    payload["meta"]["labels"] = serde_json::json!({"blob": "x".repeat(300_000)});
+    let line = payload.to_string() + "\n";
+    let capture = dir.path().join("big.ndjson");
+    std::fs::write(&capture, line.repeat(24)).unwrap();
+    let dump = Dump::start(dir.path(), &["--count", "24", "-o", "big.jsonl"]).await;
+    let endpoint = format!("http://{}", dump.addr);
+    let run = run_in(
+        dir.path(),
+        &[
+            "replay",
+            "--summary",
+            "json",
+            "-e",
+            &endpoint,
+            "--workers",
+            "24",
+            "--retry-initial-backoff",
+            "10ms",
+            capture.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (code, summary) = dump.finish().await;
+    assert_eq!(code, Some(0), "{summary}");
+    assert_eq!(summary["payloads_sent"], 24);
+}
