@@ -102,9 +102,11 @@ impl UsageError {
 #[derive(Debug, thiserror::Error)]
 #[error("cannot open {}{}", path.display(), from.as_ref().map(|f| format!(" (from {f})")).unwrap_or_default())]
 pub struct OpenError {
+    /// The file.
     pub path: PathBuf,
     /// The flag or variable that named it, if not a positional argument.
     pub from: Option<String>,
+    /// Why it cannot be opened.
     #[source]
     pub source: io::Error,
 }
@@ -113,7 +115,9 @@ pub struct OpenError {
 #[derive(Debug, thiserror::Error)]
 #[error("cannot create {}", path.display())]
 pub struct CreateError {
+    /// The file.
     pub path: PathBuf,
+    /// Why it cannot be created.
     #[source]
     pub source: io::Error,
 }
@@ -125,6 +129,7 @@ pub struct CreateError {
 pub struct ConfigError {
     /// What it is about: a file, an address.
     pub what: String,
+    /// What is wrong with it.
     pub reason: String,
 }
 

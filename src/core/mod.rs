@@ -108,7 +108,9 @@ pub enum Body {
 /// One payload on its way through the pipeline.
 #[derive(Debug)]
 pub struct Unit {
+    /// The file and line it was read from, for reports; `None` for built payloads.
     pub origin: Option<Origin>,
+    /// The payload, raw or parsed.
     pub body: Body,
     /// Told the outcome once the payload is settled (a listener answers its client with it).
     pub ack: Option<oneshot::Sender<Result<(), String>>>,
@@ -128,7 +130,9 @@ impl Unit {
 /// A parsed payload, in the form it came in.
 #[derive(Debug, Clone)]
 pub enum Payload {
+    /// A GoSight `MetricPayload`.
     GoSight(Box<MetricPayload>),
+    /// An OTLP JSON line, as the request it describes.
     Otlp(ExportMetricsServiceRequest),
 }
 

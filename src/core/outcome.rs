@@ -42,7 +42,9 @@ pub enum ExportOutcome {
     },
     /// Worth trying again, not sooner than `retry_after` (the server's delay, if it gave one).
     Retryable {
+        /// What went wrong.
         failure: Failure,
+        /// The server's `RetryInfo` delay, a floor for the next wait.
         retry_after: Option<Duration>,
     },
     /// The endpoint cannot be reached (no connection could be made): retried like
@@ -50,18 +52,31 @@ pub enum ExportOutcome {
     /// "unreachable" (exit 69) when no connection was ever established, as "lost" (exit 1)
     /// otherwise — since every other payload would only wait out its own retries in turn.
     Unreachable {
+        /// What went wrong.
         failure: Failure,
         /// Whether a connection was ever established in this run.
         ever_reached: bool,
     },
     /// Trying again cannot help (the server refused this request).
-    Permanent { failure: Failure },
+    Permanent {
+        /// What went wrong.
+        failure: Failure,
+    },
     /// The configuration cannot work (a TLS handshake failed): the run stops at once.
-    Misconfigured { failure: Failure },
+    Misconfigured {
+        /// What went wrong.
+        failure: Failure,
+    },
     /// The output cannot be written (disk full, file removed): the run stops at once.
-    OutputFailed { failure: Failure },
+    OutputFailed {
+        /// What went wrong.
+        failure: Failure,
+    },
     /// The output's reader went away (`… -o - | head`): the run stops, quietly.
-    OutputClosed { failure: Failure },
+    OutputClosed {
+        /// What went wrong.
+        failure: Failure,
+    },
 }
 
 impl ExportOutcome {

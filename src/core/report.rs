@@ -135,8 +135,11 @@ pub struct Groups(Vec<Group>);
 /// One kind of failure in [`Groups`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
+    /// The kind (a status code name, an error class).
     pub kind: String,
+    /// How many.
     pub count: u64,
+    /// A few distinct messages of this kind.
     pub examples: Vec<String>,
 }
 
@@ -177,21 +180,33 @@ impl Groups {
 /// Counters shared by the source, the workers and the progress line.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Payloads parsed from the input (rejected lines are not read payloads).
     pub payloads_read: AtomicU64,
+    /// Payloads whose every point was acknowledged.
     pub payloads_sent: AtomicU64,
+    /// Payloads with any point not acknowledged, saved as failed.
     pub payloads_failed: AtomicU64,
+    /// Malformed input lines.
     pub lines_rejected: AtomicU64,
+    /// Data points of the payloads read.
     pub data_points_read: AtomicU64,
+    /// Data points in acknowledged requests.
     pub data_points_sent: AtomicU64,
+    /// Data points not acknowledged, saved as failed.
     pub data_points_failed: AtomicU64,
+    /// Acknowledged data points the server refused (partial success).
     pub data_points_rejected_by_server: AtomicU64,
+    /// Export requests acknowledged.
     pub requests_sent: AtomicU64,
+    /// Export attempts after a first one failed.
     pub retries: AtomicU64,
+    /// Bytes of input read (decompressed), or received by a listener.
     pub bytes_read: AtomicU64,
     /// Bytes of all inputs as stored (compressed or not), where known; 0 when unknown.
     pub input_bytes_total: AtomicU64,
     /// Bytes of the inputs consumed so far, as stored, for the progress bar.
     pub input_bytes_consumed: AtomicU64,
+    /// Timestamps outside what OTLP can hold, clamped.
     pub clamped_timestamps: AtomicU64,
     /// Whether the user was told the endpoint cannot be reached.
     pub warned_unreachable: AtomicBool,
@@ -311,9 +326,13 @@ pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Export latency percentiles, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LatencySummary {
+    /// Median.
     pub p50: f64,
+    /// 90th percentile.
     pub p90: f64,
+    /// 99th percentile.
     pub p99: f64,
+    /// Slowest.
     pub max: f64,
 }
 
@@ -321,20 +340,35 @@ pub struct LatencySummary {
 /// sent or failed, and every data point read is sent or failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
+    /// Payloads parsed from the input (rejected lines are not read payloads).
     pub payloads_read: u64,
+    /// Payloads whose every point was acknowledged.
     pub payloads_sent: u64,
+    /// Payloads with any point not acknowledged, saved as failed.
     pub payloads_failed: u64,
+    /// Malformed input lines.
     pub lines_rejected: u64,
+    /// Data points of the payloads read.
     pub data_points_read: u64,
+    /// Data points in acknowledged requests.
     pub data_points_sent: u64,
+    /// Data points not acknowledged, saved as failed.
     pub data_points_failed: u64,
+    /// Acknowledged data points the server refused (partial success).
     pub data_points_rejected_by_server: u64,
+    /// Export requests acknowledged.
     pub requests_sent: u64,
+    /// Export attempts after a first one failed.
     pub retries: u64,
+    /// Bytes of input read (decompressed), or received by a listener.
     pub bytes_read: u64,
+    /// Timestamps outside what OTLP can hold, clamped.
     pub clamped_timestamps: u64,
+    /// How long the run took.
     pub elapsed: Duration,
+    /// The failed-payloads file, once something was written to it.
     pub failed_out: Option<PathBuf>,
+    /// The first malformed lines.
     pub rejected: Vec<Rejected>,
     /// Failed payloads by kind of failure, most frequent first.
     pub failures: Vec<Group>,
@@ -344,7 +378,9 @@ pub struct Report {
     pub stopped_at: Vec<StoppedAt>,
     /// What an OTLP → GoSight conversion could not hold, by kind.
     pub not_representable: Vec<(String, u64)>,
+    /// Export latency, for network sinks.
     pub latency: Option<LatencySummary>,
+    /// Why the run ended.
     pub ending: Ending,
     /// Why the source could not go on, if it failed.
     pub source_error: Option<String>,

@@ -66,10 +66,13 @@ pub enum Compression {
 /// Why a connection cannot even be configured.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionError {
+    /// The endpoint is not a URI with an http:// or https:// scheme (a usage error).
     #[error("invalid endpoint {endpoint:?}: {reason}")]
     Endpoint { endpoint: String, reason: String },
+    /// TLS material that tonic cannot use (a configuration error).
     #[error("TLS configuration for {endpoint}: {reason}")]
     Tls { endpoint: String, reason: String },
+    /// A header that cannot be gRPC metadata (a usage error).
     #[error("invalid header {key:?}: {reason}")]
     Header { key: String, reason: String },
 }

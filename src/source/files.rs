@@ -119,8 +119,11 @@ pub fn open_all(paths: &[PathBuf]) -> Result<Vec<Input>, OpenError> {
 
 /// Capture files, read in turn.
 pub struct FileSource {
+    /// The inputs, opened, in the order they are read.
     pub inputs: Vec<Input>,
+    /// How their lines are read.
     pub format: LineFormat,
+    /// Longer lines are rejected whole.
     pub max_line_bytes: usize,
 }
 

@@ -46,7 +46,9 @@ pub struct ListenerTls {
 /// What the receiver is asked to do.
 #[derive(Debug, Clone)]
 pub struct ListenerOptions {
+    /// Where to listen, `host:port`.
     pub addr: String,
+    /// TLS on the listener, if any.
     pub tls: Option<ListenerTls>,
     /// Largest request accepted; larger ones are refused with RESOURCE_EXHAUSTED.
     pub max_request_bytes: usize,
