@@ -202,9 +202,17 @@ async fn plaintext_to_a_tls_server_and_unusable_tls_material_are_configuration_e
     assert_eq!(run.code, 78, "{}", run.stderr);
     let s = run.assert_balanced();
     assert_eq!(s["ending"], "misconfigured", "{s}");
-    // Streams that saw the connection close before its TLS bytes were read may each have
-    // been tried once more; none waits out a retry budget.
-    assert!(s["retries"].as_u64().unwrap() <= 4, "{s}");
+    // Streams that saw the connection close (broken pipe) before h2 read the server's TLS
+    // bytes are retried on a new connection until one reads them: how many is a race. The
+    // run ends on that reading, not on a spent retry budget (60 s by default).
+    assert!(
+        s["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "TLS"),
+        "{s}"
+    );
     assert!(run.stderr.contains("https://"), "{}", run.stderr);
 
     let garbage = write(dir.path(), "garbage.pem", "not a certificate\n");
