@@ -56,6 +56,7 @@ pub struct Cli {
     #[arg(short = 'V', long, action = clap::ArgAction::Version, global = true, help_heading = GLOBAL)]
     version: Option<bool>,
 
+    #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(subcommand)]
     pub command: Command,
 }
@@ -119,6 +120,7 @@ that does not parse, or an address that cannot be bound.")]
 }
 
 /// When to colour output.
+#[allow(missing_docs)] // the variants are the values users type; doc comments would become their help
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -179,6 +181,7 @@ pub struct TargetArgs {
 }
 
 /// Request compression.
+#[allow(missing_docs)] // the variants are the values users type; doc comments would become their help
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Compression {
     None,
@@ -269,6 +272,7 @@ pub struct ReportArgs {
 }
 
 /// Summary format.
+#[allow(missing_docs)] // the variants are the values users type; doc comments would become their help
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SummaryFormat {
     Text,
@@ -276,6 +280,7 @@ pub enum SummaryFormat {
 }
 
 /// When to draw progress bars.
+#[allow(missing_docs)] // the variants are the values users type; doc comments would become their help
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProgressMode {
     Auto,
@@ -307,15 +312,19 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "N", default_value = "64MiB", value_parser = parse_line_bytes, help_heading = "Input")]
     pub max_line_bytes: u64,
 
+    #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]
     pub target: TargetArgs,
 
+    #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]
     pub delivery: DeliveryArgs,
 
+    #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]
     pub output: FileOutputArgs,
 
+    #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -407,20 +416,25 @@ pub struct SendArgs {
     )]
     pub hosts: u32,
 
+    #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]
     pub target: TargetArgs,
 
+    #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]
     pub delivery: DeliveryArgs,
 
+    #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]
     pub output: FileOutputArgs,
 
+    #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]
     pub report: ReportArgs,
 }
 
 /// Type of ad-hoc metrics.
+#[allow(missing_docs)] // the variants are the values users type; doc comments would become their help
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MetricType {
     Gauge,
@@ -503,6 +517,7 @@ pub struct DumpArgs {
     )]
     pub client_ca: Option<PathBuf>,
 
+    #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]
     pub report: ReportArgs,
 }

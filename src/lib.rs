@@ -6,6 +6,8 @@
 //! [`convert`], [`model`], [`otlp_json`] and [`gotime`] (pure data handling), [`otlp`]
 //! (generated types).
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod commands;
 pub mod convert;

@@ -147,16 +147,22 @@ pub type Label = compact_str::CompactString;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricPayload {
+    /// The agent's id.
     #[serde(default, deserialize_with = "null_default")]
     pub agent_id: String,
+    /// The host's id.
     #[serde(default, deserialize_with = "null_default")]
     pub host_id: String,
+    /// The host's name.
     #[serde(default, deserialize_with = "null_default")]
     pub hostname: String,
+    /// The endpoint's id (GoSight's name for the monitored thing).
     #[serde(default, deserialize_with = "null_default")]
     pub endpoint_id: String,
+    /// The metrics, in either shape.
     #[serde(default, deserialize_with = "null_default")]
     pub metrics: Vec<Metric>,
+    /// Facts about the host or container; absent in some captures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
     /// When the agent packaged the payload.
@@ -168,12 +174,16 @@ pub struct MetricPayload {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatisticValues {
+    /// The smallest value seen.
     #[serde(default, deserialize_with = "null_default")]
     pub min: f64,
+    /// The largest value seen.
     #[serde(default, deserialize_with = "null_default")]
     pub max: f64,
+    /// How many values (or, for a histogram point, observations).
     #[serde(default, deserialize_with = "null_default")]
     pub count: i64,
+    /// The sum of the values.
     #[serde(default, deserialize_with = "null_default")]
     pub sum: f64,
 }
@@ -186,38 +196,51 @@ pub struct StatisticValues {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metric {
+    /// The namespace (the OTLP scope is `namespace.subnamespace`).
     #[serde(default, deserialize_with = "null_default")]
     pub namespace: Label,
+    /// The subnamespace.
     #[serde(default, deserialize_with = "null_default")]
     pub subnamespace: Label,
+    /// The metric's name.
     #[serde(default, deserialize_with = "null_default")]
     pub name: String,
+    /// The metric's description (data-point shape).
     #[serde(default, deserialize_with = "null_default")]
     pub description: String,
+    /// The unit.
     #[serde(default, deserialize_with = "null_default")]
     pub unit: String,
+    /// Where it was collected (data-point shape; not sent).
     #[serde(default, deserialize_with = "null_default")]
     pub source: Label,
     /// `gauge`, `counter`, `sum`, `histogram`, `summary`; matched case-insensitively.
     #[serde(rename = "type", default, deserialize_with = "null_default")]
     pub kind: Label,
+    /// `cumulative` or `delta`, for sums (data-point shape).
     #[serde(default, deserialize_with = "null_default")]
     pub aggregation_temporality: Label,
+    /// The collection interval in seconds (not sent).
     #[serde(default, deserialize_with = "null_default")]
     pub resolution: i64,
     /// Boxed: a `Meta` is large, and most metrics have none.
     #[serde(default)]
     pub meta: Option<Box<Meta>>,
     // Agent shape.
+    /// When it was measured (the zero time: unset).
     #[serde(default)]
     pub timestamp: GoTime,
+    /// The value.
     #[serde(default, deserialize_with = "null_default")]
     pub value: f64,
+    /// Min/max/count/sum of the agent shape; with a count, sent as a histogram.
     #[serde(default)]
     pub stats: Option<StatisticValues>,
+    /// Point attributes of the agent shape.
     #[serde(default, deserialize_with = "null_default")]
     pub dimensions: StringMap,
     // Data-point shape: `Some` exactly when the key was present (`null` reads as empty).
+    /// The points of the data-point shape; `None` for the agent shape.
     #[serde(default, deserialize_with = "null_some_default")]
     pub data_points: Option<Vec<DataPoint>>,
 }
@@ -231,9 +254,12 @@ pub struct DataPoint {
         deserialize_with = "null_default",
         skip_serializing_if = "StringMap::is_empty"
     )]
+    /// Point attributes.
     pub attributes: StringMap,
+    /// When the measured interval started (the zero time: unset).
     #[serde(default)]
     pub start_timestamp: GoTime,
+    /// When it was measured (the zero time: unset).
     #[serde(default)]
     pub timestamp: GoTime,
     #[serde(
@@ -241,42 +267,49 @@ pub struct DataPoint {
         deserialize_with = "null_default",
         skip_serializing_if = "is_positive_zero"
     )]
+    /// The value.
     pub value: f64,
     #[serde(
         default,
         deserialize_with = "null_default",
         skip_serializing_if = "is_zero_u64"
     )]
+    /// How many values (or, for a histogram point, observations).
     pub count: u64,
     #[serde(
         default,
         deserialize_with = "null_default",
         skip_serializing_if = "is_positive_zero"
     )]
+    /// The sum of the values.
     pub sum: f64,
     #[serde(
         default,
         deserialize_with = "null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
+    /// Histogram bucket counts.
     pub bucket_counts: Vec<u64>,
     #[serde(
         default,
         deserialize_with = "null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
+    /// Histogram bucket bounds.
     pub explicit_bounds: Vec<f64>,
     #[serde(
         default,
         deserialize_with = "null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
+    /// Summary quantiles.
     pub quantile_values: Vec<QuantileValue>,
     #[serde(
         default,
         deserialize_with = "null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
+    /// Exemplars.
     pub exemplars: Vec<Exemplar>,
 }
 
@@ -284,8 +317,10 @@ pub struct DataPoint {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuantileValue {
+    /// The quantile, 0 to 1.
     #[serde(default, deserialize_with = "null_default")]
     pub quantile: f64,
+    /// The value.
     #[serde(default, deserialize_with = "null_default")]
     pub value: f64,
 }
@@ -294,8 +329,10 @@ pub struct QuantileValue {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exemplar {
+    /// The value.
     #[serde(default, deserialize_with = "null_default")]
     pub value: f64,
+    /// When it was measured (the zero time: unset).
     #[serde(default)]
     pub timestamp: GoTime,
     /// Hex, 32 digits.
@@ -309,6 +346,7 @@ pub struct Exemplar {
         deserialize_with = "null_default",
         skip_serializing_if = "StringMap::is_empty"
     )]
+    /// Attributes dropped from the point but kept with the exemplar.
     pub filtered_attributes: StringMap,
 }
 
@@ -323,6 +361,7 @@ macro_rules! meta_struct {
         #[serde(deny_unknown_fields)]
         pub struct Meta {
             $(
+                #[doc = concat!("The `", stringify!($before), "` field.")]
                 #[serde(default, deserialize_with = "null_default", skip_serializing_if = "String::is_empty")]
                 pub $before: String,
             )*
@@ -330,11 +369,14 @@ macro_rules! meta_struct {
             #[serde(default, deserialize_with = "null_default")]
             pub $always: String,
             $(
+                #[doc = concat!("The `", stringify!($after), "` field.")]
                 #[serde(default, deserialize_with = "null_default", skip_serializing_if = "String::is_empty")]
                 pub $after: String,
             )*
+            /// Labels, sent as `tag.<key>` resource attributes.
             #[serde(default, deserialize_with = "null_default", skip_serializing_if = "StringMap::is_empty")]
             pub labels: StringMap,
+            /// Tags, sent only with `--mapping full`.
             #[serde(default, deserialize_with = "null_default", skip_serializing_if = "StringMap::is_empty")]
             pub tags: StringMap,
         }

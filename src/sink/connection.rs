@@ -59,7 +59,9 @@ pub struct TlsConfig {
 /// Request compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
+    /// gzip.
     Gzip,
+    /// zstd.
     Zstd,
 }
 
@@ -68,13 +70,28 @@ pub enum Compression {
 pub enum ConnectionError {
     /// The endpoint is not a URI with an http:// or https:// scheme (a usage error).
     #[error("invalid endpoint {endpoint:?}: {reason}")]
-    Endpoint { endpoint: String, reason: String },
+    Endpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// TLS material that tonic cannot use (a configuration error).
     #[error("TLS configuration for {endpoint}: {reason}")]
-    Tls { endpoint: String, reason: String },
+    Tls {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A header that cannot be gRPC metadata (a usage error).
     #[error("invalid header {key:?}: {reason}")]
-    Header { key: String, reason: String },
+    Header {
+        /// The header name.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// Whether a TCP connection to the endpoint was ever established in this run: the line

@@ -60,7 +60,9 @@ pub struct GeneratorSource {
     pub duration: Option<Duration>,
     /// Payloads per second across all workers (`None`: as fast as the pipeline takes them).
     pub rate: Option<f64>,
+    /// Metrics in each payload.
     pub metrics_per_payload: u32,
+    /// Distinct hosts the payloads come from.
     pub hosts: u32,
 }
 

@@ -35,7 +35,9 @@ use crate::sink::grpc_code_name;
 /// TLS material for the listener, as PEM contents already read.
 #[derive(Debug, Clone)]
 pub struct ListenerTls {
+    /// PEM certificate chain.
     pub cert: Vec<u8>,
+    /// PEM private key.
     pub key: Vec<u8>,
     /// Require client certificates signed by this CA.
     pub client_ca: Option<Vec<u8>>,
