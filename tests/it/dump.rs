@@ -101,18 +101,7 @@ async fn replay_into_dump_round_trips_every_capture() {
             )
             .await;
             let endpoint = format!("http://{}", dump.addr);
-            let run = run_in(
-                dir.path(),
-                &[
-                    "replay",
-                    "--summary",
-                    "json",
-                    "-e",
-                    &endpoint,
-                    &testdata(capture),
-                ],
-            )
-            .await;
+            let run = run_in(dir.path(), &replay_json(&endpoint, &[&testdata(capture)])).await;
             assert_eq!(run.code, 0, "{}", run.stderr);
             let (code, summary) = dump.stop().await;
             assert_eq!(code, Some(0), "{summary}");
@@ -162,20 +151,18 @@ async fn count_stops_after_that_many_requests() {
     let endpoint = format!("http://{}", dump.addr);
     let run = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--workers",
-            "1",
-            "--retry-max-elapsed",
-            "2s",
-            "--retry-initial-backoff",
-            "50ms",
-            &testdata("datapoints.ndjson"),
-        ],
+            &[
+                "--workers",
+                "1",
+                "--retry-max-elapsed",
+                "2s",
+                "--retry-initial-backoff",
+                "50ms",
+                &testdata("datapoints.ndjson"),
+            ],
+        ),
     )
     .await;
     let (code, summary) = dump.finish().await;
@@ -592,40 +579,36 @@ async fn mutual_tls_listener_refuses_clients_without_a_certificate() {
     let endpoint = format!("https://localhost:{port}");
     let refused = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--ca-cert",
-            "ca.pem",
-            "--retry-max-elapsed",
-            "1s",
-            "--retry-initial-backoff",
-            "50ms",
-            &testdata("datapoints.ndjson"),
-        ],
+            &[
+                "--ca-cert",
+                "ca.pem",
+                "--retry-max-elapsed",
+                "1s",
+                "--retry-initial-backoff",
+                "50ms",
+                &testdata("datapoints.ndjson"),
+            ],
+        ),
     )
     .await;
     assert_ne!(refused.code, 0);
     assert_eq!(refused.summary()["payloads_sent"], 0);
     let accepted = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--ca-cert",
-            "ca.pem",
-            "--client-cert",
-            "c.pem",
-            "--client-key",
-            "c.key",
-            &testdata("datapoints.ndjson"),
-        ],
+            &[
+                "--ca-cert",
+                "ca.pem",
+                "--client-cert",
+                "c.pem",
+                "--client-key",
+                "c.key",
+                &testdata("datapoints.ndjson"),
+            ],
+        ),
     )
     .await;
     assert_eq!(accepted.code, 0, "{}", accepted.stderr);
@@ -774,18 +757,16 @@ async fn many_large_requests_at_once_on_one_connection_all_arrive() {
     let endpoint = format!("http://{}", dump.addr);
     let run = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--workers",
-            "24",
-            "--retry-initial-backoff",
-            "10ms",
-            capture.to_str().unwrap(),
-        ],
+            &[
+                "--workers",
+                "24",
+                "--retry-initial-backoff",
+                "10ms",
+                capture.to_str().unwrap(),
+            ],
+        ),
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -37,22 +37,20 @@ async fn split_payloads_to_a_down_endpoint_lose_no_point() {
     let down = format!("http://{}", free_addr());
     let run = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &down,
-            "--max-request-bytes",
-            "2000",
-            "--retry-max-elapsed",
-            "300ms",
-            "--failed-out",
-            failed.to_str().unwrap(),
-            FAST_RETRY[0],
-            FAST_RETRY[1],
-            &input,
-        ],
+            &[
+                "--max-request-bytes",
+                "2000",
+                "--retry-max-elapsed",
+                "300ms",
+                "--failed-out",
+                failed.to_str().unwrap(),
+                FAST_RETRY[0],
+                FAST_RETRY[1],
+                &input,
+            ],
+        ),
     )
     .await;
     assert_eq!(run.code, 69, "never connected: {}", run.stderr);
@@ -85,20 +83,18 @@ async fn a_payload_partly_delivered_is_dead_lettered_as_exactly_its_missing_part
     let endpoint = receiver.endpoint();
     let run = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--workers",
-            "1",
-            "--max-request-bytes",
-            "2000",
-            "--failed-out",
-            failed.to_str().unwrap(),
-            &input,
-        ],
+            &[
+                "--workers",
+                "1",
+                "--max-request-bytes",
+                "2000",
+                "--failed-out",
+                failed.to_str().unwrap(),
+                &input,
+            ],
+        ),
     )
     .await;
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -178,18 +174,10 @@ async fn requests_in_flight_when_the_server_crashes_are_retried_not_dead_lettere
     let endpoint = format!("http://{addr}");
     let child = spawn_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--workers",
-            "4",
-            "--retry-initial-backoff",
-            "100ms",
-            &input,
-        ],
+            &["--workers", "4", "--retry-initial-backoff", "100ms", &input],
+        ),
     );
     while first.count.load(std::sync::atomic::Ordering::SeqCst) < 4 {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -404,17 +392,15 @@ async fn giving_up_on_an_unreachable_endpoint_says_what_was_never_read() {
     );
     let json = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &down,
-            "--no-retry",
-            "--failed-out",
-            failed.to_str().unwrap(),
-            &testdata("host-legacy.ndjson"),
-        ],
+            &[
+                "--no-retry",
+                "--failed-out",
+                failed.to_str().unwrap(),
+                &testdata("host-legacy.ndjson"),
+            ],
+        ),
     )
     .await;
     assert_eq!(json.code, 69, "{}", json.stderr);
@@ -450,20 +436,18 @@ async fn a_second_sigint_cuts_in_flight_exports_and_still_saves_and_reports_ever
     let endpoint = receiver.endpoint();
     let child = spawn_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--workers",
-            "4",
-            "--timeout",
-            "2m",
-            "--failed-out",
-            failed.to_str().unwrap(),
-            &input,
-        ],
+            &[
+                "--workers",
+                "4",
+                "--timeout",
+                "2m",
+                "--failed-out",
+                failed.to_str().unwrap(),
+                &input,
+            ],
+        ),
     );
     while receiver.calls() < 4 {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -502,14 +486,7 @@ async fn tls_to_a_plaintext_server_is_a_configuration_error_with_the_fix() {
     let schemeless = receiver.addr.to_string();
     let run = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
-            &schemeless,
-            &testdata("datapoints.ndjson"),
-        ],
+        &replay_json(&schemeless, &[&testdata("datapoints.ndjson")]),
     )
     .await;
     assert_eq!(run.code, 78, "{}", run.stderr);
@@ -569,18 +546,16 @@ async fn sigterm_drains_and_exits_143() {
     let endpoint = receiver.endpoint();
     let child = spawn_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--workers",
-            "2",
-            "--failed-out",
-            failed.to_str().unwrap(),
-            &input,
-        ],
+            &[
+                "--workers",
+                "2",
+                "--failed-out",
+                failed.to_str().unwrap(),
+                &input,
+            ],
+        ),
     );
     while receiver.calls() < 2 {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -610,22 +585,20 @@ async fn a_server_that_goes_away_ends_the_run_at_once_not_payload_by_payload() {
     let endpoint = receiver.endpoint();
     let child = spawn_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--workers",
-            "2",
-            "--retry-max-elapsed",
-            "500ms",
-            "--failed-out",
-            failed.to_str().unwrap(),
-            FAST_RETRY[0],
-            FAST_RETRY[1],
-            &testdata("host-legacy.ndjson"),
-        ],
+            &[
+                "--workers",
+                "2",
+                "--retry-max-elapsed",
+                "500ms",
+                "--failed-out",
+                failed.to_str().unwrap(),
+                FAST_RETRY[0],
+                FAST_RETRY[1],
+                &testdata("host-legacy.ndjson"),
+            ],
+        ),
     );
     while receiver.calls() < 10 {
         tokio::time::sleep(Duration::from_millis(1)).await;

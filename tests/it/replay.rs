@@ -530,16 +530,14 @@ async fn a_server_not_up_at_start_is_waited_for() {
     let endpoint = format!("http://{addr}");
     let child = spawn_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--retry-initial-backoff",
-            "50ms",
-            &testdata("datapoints.ndjson"),
-        ],
+            &[
+                "--retry-initial-backoff",
+                "50ms",
+                &testdata("datapoints.ndjson"),
+            ],
+        ),
     );
     tokio::time::sleep(Duration::from_millis(700)).await;
     let receiver = Receiver::start_on(
@@ -571,18 +569,16 @@ async fn a_server_restarted_mid_replay_loses_nothing() {
     let endpoint = receiver.endpoint();
     let child = spawn_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--retry-initial-backoff",
-            "50ms",
-            "--workers",
-            "2",
-            &testdata("host-legacy.ndjson"),
-        ],
+            &[
+                "--retry-initial-backoff",
+                "50ms",
+                "--workers",
+                "2",
+                &testdata("host-legacy.ndjson"),
+            ],
+        ),
     );
     // Let some payloads through, then take the server away for a while.
     while record.count.load(std::sync::atomic::Ordering::SeqCst) < 20 {
@@ -613,20 +609,18 @@ async fn an_unreachable_endpoint_exits_69_after_giving_up() {
     let endpoint = format!("http://{addr}");
     let run = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--retry-initial-backoff",
-            "20ms",
-            "--retry-max-elapsed",
-            "500ms",
-            "--failed-out",
-            failed.to_str().unwrap(),
-            &testdata("host-legacy.ndjson"),
-        ],
+            &[
+                "--retry-initial-backoff",
+                "20ms",
+                "--retry-max-elapsed",
+                "500ms",
+                "--failed-out",
+                failed.to_str().unwrap(),
+                &testdata("host-legacy.ndjson"),
+            ],
+        ),
     )
     .await;
     assert_eq!(run.code, 69, "{}", run.stderr);
@@ -776,18 +770,16 @@ async fn sigint_mid_replay_drains_and_exits_130_with_a_summary() {
     let failed = dir.path().join("failed.ndjson");
     let child = spawn_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--workers",
-            "1",
-            "--failed-out",
-            failed.to_str().unwrap(),
-            &testdata("host-legacy.ndjson"),
-        ],
+            &[
+                "--workers",
+                "1",
+                "--failed-out",
+                failed.to_str().unwrap(),
+                &testdata("host-legacy.ndjson"),
+            ],
+        ),
     );
     while receiver.calls() < 3 {
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -25,16 +25,10 @@ async fn tls_with_a_private_ca() {
     let endpoint = format!("https://localhost:{}", receiver.addr.port());
     let run = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--ca-cert",
-            &ca,
-            &testdata("datapoints.ndjson"),
-        ],
+            &["--ca-cert", &ca, &testdata("datapoints.ndjson")],
+        ),
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -85,20 +79,18 @@ async fn mutual_tls_needs_a_client_certificate() {
 
     let run = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--ca-cert",
-            &ca,
-            "--client-cert",
-            &client_cert,
-            "--client-key",
-            &client_key,
-            &testdata("datapoints.ndjson"),
-        ],
+            &[
+                "--ca-cert",
+                &ca,
+                "--client-cert",
+                &client_cert,
+                "--client-key",
+                &client_key,
+                &testdata("datapoints.ndjson"),
+            ],
+        ),
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -106,20 +98,18 @@ async fn mutual_tls_needs_a_client_certificate() {
 
     let run = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
+        &replay_json(
             &endpoint,
-            "--ca-cert",
-            &ca,
-            "--retry-max-elapsed",
-            "1s",
-            "--retry-initial-backoff",
-            "50ms",
-            &testdata("datapoints.ndjson"),
-        ],
+            &[
+                "--ca-cert",
+                &ca,
+                "--retry-max-elapsed",
+                "1s",
+                "--retry-initial-backoff",
+                "50ms",
+                &testdata("datapoints.ndjson"),
+            ],
+        ),
     )
     .await;
     // Under TLS 1.3 the server's refusal comes after the client's side of the handshake, as
@@ -189,14 +179,7 @@ async fn plaintext_to_a_tls_server_and_unusable_tls_material_are_configuration_e
     let plaintext = format!("http://localhost:{}", receiver.addr.port());
     let run = run_in(
         dir.path(),
-        &[
-            "replay",
-            "--summary",
-            "json",
-            "-e",
-            &plaintext,
-            &testdata("datapoints.ndjson"),
-        ],
+        &replay_json(&plaintext, &[&testdata("datapoints.ndjson")]),
     )
     .await;
     assert_eq!(run.code, 78, "{}", run.stderr);

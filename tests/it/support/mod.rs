@@ -508,3 +508,10 @@ pub fn point_fingerprints(requests: &[ExportMetricsServiceRequest]) -> Vec<Strin
     out.sort();
     out
 }
+
+/// `replay --summary json -e ENDPOINT`, then `rest`: how most tests call the binary.
+pub fn replay_json<'a>(endpoint: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["replay", "--summary", "json", "-e", endpoint];
+    args.extend_from_slice(rest);
+    args
+}
