@@ -315,7 +315,7 @@ fn convert_metric(m: model::Metric, mapping: Mapping, times: &mut Times) -> Opti
         ..
     } = m;
     let data = match data_points {
-        None => agent_shape_data(&kind, timestamp, value, stats, dimensions, mapping, times),
+        None => agent_shape_data(&kind, timestamp, value, stats, dimensions, mapping, times)?,
         Some(points) if points.is_empty() => return None,
         Some(points) => data_point_shape_data(&kind, &aggregation_temporality, points, times),
     };
@@ -328,18 +328,25 @@ fn convert_metric(m: model::Metric, mapping: Mapping, times: &mut Times) -> Opti
     })
 }
 
+/// The agent shape's one point: a histogram when `stats` count values, else a gauge of the
+/// value; nothing when the metric has neither (a data-point-shape metric without points, in the
+/// newer model, writes no `value`: inventing a 0 would send what was never measured).
 fn agent_shape_data(
     kind: &str,
     timestamp: GoTime,
-    value: f64,
+    value: Option<f64>,
     stats: Option<StatisticValues>,
     dimensions: StringMap,
     mapping: Mapping,
     times: &mut Times,
-) -> metric::Data {
+) -> Option<metric::Data> {
+    let counted = stats.filter(|s| s.count > 0);
+    if value.is_none() && counted.is_none() {
+        return None;
+    }
     let time_unix_nano = times.point(timestamp);
-    if let Some(stats) = stats.filter(|s| s.count > 0) {
-        return metric::Data::Histogram(Histogram {
+    if let Some(stats) = counted {
+        return Some(metric::Data::Histogram(Histogram {
             data_points: vec![HistogramDataPoint {
                 attributes: attributes(dimensions),
                 time_unix_nano,
@@ -350,25 +357,27 @@ fn agent_shape_data(
                 ..Default::default()
             }],
             aggregation_temporality: AggregationTemporality::Delta as i32,
-        });
+        }));
     }
     let point = NumberDataPoint {
         attributes: attributes(dimensions),
         time_unix_nano,
-        value: Some(number_data_point::Value::AsDouble(value)),
+        value: Some(number_data_point::Value::AsDouble(value?)),
         ..Default::default()
     };
-    if mapping == Mapping::Full && kind.eq_ignore_ascii_case("counter") {
-        metric::Data::Sum(Sum {
-            data_points: vec![point],
-            aggregation_temporality: AggregationTemporality::Cumulative as i32,
-            is_monotonic: true,
-        })
-    } else {
-        metric::Data::Gauge(Gauge {
-            data_points: vec![point],
-        })
-    }
+    Some(
+        if mapping == Mapping::Full && kind.eq_ignore_ascii_case("counter") {
+            metric::Data::Sum(Sum {
+                data_points: vec![point],
+                aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                is_monotonic: true,
+            })
+        } else {
+            metric::Data::Gauge(Gauge {
+                data_points: vec![point],
+            })
+        },
+    )
 }
 
 fn temporality(text: &str) -> i32 {
@@ -647,7 +656,7 @@ fn metric_to_gosight(
                 {
                     out.push(model::Metric {
                         timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
-                        value: number_value(p.value.as_ref(), losses),
+                        value: Some(number_value(p.value.as_ref(), losses)),
                         dimensions: string_map(&p.attributes),
                         kind: "gauge".into(),
                         ..base()

@@ -1,9 +1,10 @@
 //! The GoSight capture model: `MetricPayload`, `Metric` in both of its shapes, and `Meta`,
 //! read and written exactly as the agent's Go `encoding/json` does.
 //!
-//! Reading follows Go's decoder: keys match field names in any letter case, unknown fields are
-//! ignored, `null` leaves a field at its zero value, a repeated key keeps the last value (lines
-//! that need the first or the last two take a slower second reading). Writing uses the
+//! Reading follows Go 1.27's decoder, as vectors from Go itself prove (`testdata/go`,
+//! `go_vectors`): lines the agent writes take a strict fast path; any other line (keys in
+//! another letter case, unknown or repeated keys, `null`s) is read a second time by `go_json`,
+//! which applies Go's rules for each. Writing uses the
 //! agent's field names and `omitempty` flags, Go's float and string formatting, so a file we
 //! write is one the agent could have written. This module knows nothing of OTLP.
 
@@ -16,6 +17,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::gotime::GoTime;
 
 mod go_json;
+#[cfg(test)]
+mod go_vectors;
 
 /// A string map (dimensions, labels, tags) as Go reads and writes it: keys unique and sorted,
 /// a repeated key keeps its last value.
@@ -145,7 +148,7 @@ pub type Label = compact_str::CompactString;
 
 /// One package of metrics from one agent, as the agent sends and captures it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct MetricPayload {
     /// The agent's id.
     #[serde(default, deserialize_with = "null_default")]
@@ -172,7 +175,7 @@ pub struct MetricPayload {
 
 /// Min / max / count / sum of an agent-shape metric (CloudWatch-style statistic set).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct StatisticValues {
     /// The smallest value seen.
     #[serde(default, deserialize_with = "null_default")]
@@ -194,7 +197,7 @@ pub struct StatisticValues {
 /// carries `data_points`. A metric is in the data-point shape exactly when its JSON has a
 /// `data_points` key, so both shapes can be mixed in one payload and written back as read.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct Metric {
     /// The namespace (the OTLP scope is `namespace.subnamespace`).
     #[serde(default, deserialize_with = "null_default")]
@@ -230,9 +233,10 @@ pub struct Metric {
     /// When it was measured (the zero time: unset).
     #[serde(default)]
     pub timestamp: GoTime,
-    /// The value.
-    #[serde(default, deserialize_with = "null_default")]
-    pub value: f64,
+    /// The value; `None` when the line has none (`null` or no `value` key), and then the
+    /// metric carries no measurement unless its `stats` count one.
+    #[serde(default)]
+    pub value: Option<f64>,
     /// Min/max/count/sum of the agent shape; with a count, sent as a histogram.
     #[serde(default)]
     pub stats: Option<StatisticValues>,
@@ -247,7 +251,7 @@ pub struct Metric {
 
 /// One point of a data-point-shape metric.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct DataPoint {
     #[serde(
         default,
@@ -315,7 +319,7 @@ pub struct DataPoint {
 
 /// One quantile of a summary point.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct QuantileValue {
     /// The quantile, 0 to 1.
     #[serde(default, deserialize_with = "null_default")]
@@ -327,7 +331,7 @@ pub struct QuantileValue {
 
 /// A sampled measurement linked to a trace.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct Exemplar {
     /// The value.
     #[serde(default, deserialize_with = "null_default")]
@@ -358,7 +362,7 @@ macro_rules! meta_struct {
         /// `contianer_image_id` included; the newer model's `container_image_*` spellings and
         /// its `runtime_name` / `runtime_version` (carried through `dump`, not sent) too.
         #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-        #[serde(deny_unknown_fields)]
+        #[serde(deny_unknown_fields, remote = "Self")]
         pub struct Meta {
             $(
                 #[doc = concat!("The `", stringify!($before), "` field.")]
@@ -396,6 +400,30 @@ meta_struct! {
     network_interface, runtime_name, runtime_version,
 }
 
+/// Trait impls around the derived (`remote = "Self"`) ones: a struct is read only from a JSON
+/// object, as Go reads it (serde's derive would also take an array of the fields).
+macro_rules! go_struct {
+    ($($name:ident),* ; serialize $($serialized:ident),*) => {
+        $(
+            impl<'de> Deserialize<'de> for $name {
+                fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    $name::deserialize(go_json::ObjectOnly(deserializer))
+                }
+            }
+        )*
+        $(
+            impl Serialize for $serialized {
+                fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    $serialized::serialize(self, serializer)
+                }
+            }
+        )*
+    };
+}
+
+go_struct!(MetricPayload, StatisticValues, Metric, DataPoint, QuantileValue, Exemplar, Meta;
+    serialize MetricPayload, StatisticValues, DataPoint, QuantileValue, Exemplar, Meta);
+
 impl Meta {
     /// Folds the agent's older container image spellings (`contianer_image_id`,
     /// `image_name`) into the newer ones; where both are set, the newer one wins.
@@ -424,7 +452,9 @@ impl Serialize for Metric {
         match &self.data_points {
             None => {
                 map.serialize_entry("timestamp", &self.timestamp)?;
-                map.serialize_entry("value", &self.value)?;
+                if let Some(value) = self.value {
+                    map.serialize_entry("value", &value)?;
+                }
                 map.serialize_entry("stats", &self.stats)?;
                 if !self.unit.is_empty() {
                     map.serialize_entry("unit", &self.unit)?;
@@ -494,8 +524,8 @@ pub fn parse_payload(line: &[u8]) -> Result<MetricPayload, PayloadError> {
     if let Ok(payload) = serde_json::from_str(text) {
         return Ok(payload);
     }
-    let second_reading = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(value) => serde_path_to_error::deserialize(go_json::GoValue(value)).map_err(|e| {
+    let second_reading = match serde_json::from_str::<go_json::GoJson>(text) {
+        Ok(value) => serde_path_to_error::deserialize(go_json::GoValues::one(value)).map_err(|e| {
             // No column: the value no longer knows where it was in the line.
             PayloadError {
                 field: field_path(&e),
@@ -717,7 +747,7 @@ mod tests {
         let p = parse_payload(line).unwrap();
         assert_eq!(p.metrics.len(), 3);
         assert!(p.metrics[0].data_points.is_none());
-        assert_eq!(p.metrics[0].value, 1.5);
+        assert_eq!(p.metrics[0].value, Some(1.5));
         let points = p.metrics[1].data_points.as_ref().unwrap();
         assert_eq!(points[0].count, u64::MAX);
         assert_eq!(points[0].bucket_counts, vec![u64::MAX]);
@@ -822,7 +852,7 @@ mod tests {
         assert_eq!(p.agent_id, "b", "the last of a repeated key wins");
         assert_eq!(p.metrics.len(), 1);
         assert_eq!(p.metrics[0].name, "x");
-        assert_eq!(p.metrics[0].value, 2.0);
+        assert_eq!(p.metrics[0].value, Some(2.0));
         assert_eq!(p.metrics[0].kind, "gauge");
         assert_eq!(
             p.metrics[0].source, "agent",

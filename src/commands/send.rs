@@ -137,7 +137,7 @@ pub fn adhoc_payload(args: &SendArgs, now: GoTime) -> Result<MetricPayload, Usag
                 }
                 .into(),
                 timestamp: now,
-                value,
+                value: Some(value),
                 stats: (args.metric_type == MetricType::Histogram).then_some(StatisticValues {
                     min: value,
                     max: value,

@@ -33,7 +33,7 @@ fn gauge(name: &str, value: f64) -> GsMetric {
         namespace: "System".into(),
         subnamespace: "CPU".into(),
         name: name.into(),
-        value,
+        value: Some(value),
         kind: "gauge".into(),
         ..Default::default()
     }
@@ -184,6 +184,22 @@ fn scopes_are_named_by_namespace_and_kept_in_order_of_first_appearance() {
             ("Solo".into(), vec!["e".into()]),
         ]
     );
+}
+
+/// The newer model writes a metric without points with no `value` and no `data_points`:
+/// nothing was measured, so nothing is sent (a gauge of 0 would be invented).
+#[test]
+fn a_metric_with_neither_value_nor_counted_stats_nor_points_sends_nothing() {
+    let line = br#"{"metrics":[{"name":"a","type":"gauge"},{"name":"b","stats":{"count":0}},
+        {"name":"c","value":null},{"name":"d","data_points":[]},{"name":"e","value":0},
+        {"name":"f","stats":{"count":2,"sum":3}}]}"#;
+    let rm = convert(&crate::model::parse_payload(line).unwrap(), Mapping::Agent);
+    let sent: Vec<_> = rm.scope_metrics[0]
+        .metrics
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(sent, ["e", "f"]);
 }
 
 #[test]
@@ -747,7 +763,7 @@ mod properties {
                         kind: kind.into(),
                         aggregation_temporality: temporality.into(),
                         timestamp: ts,
-                        value,
+                        value: Some(value),
                         stats,
                         dimensions: dims,
                         data_points: points,

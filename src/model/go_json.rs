@@ -1,20 +1,333 @@
-//! Go's lenient reading of JSON objects into structs, for the lines the strict fast path
-//! refuses: a key matches a field name in any letter case (Go's `EqualFold`, so `Metrics` and
-//! `HOSTNAME` count), an unknown key is skipped, and of a repeated key the last value wins.
+//! Go's `encoding/json` reading of a line into the model, for the lines the strict fast path
+//! refuses. The rules, each checked against Go by the vectors in `testdata/go`:
 //!
-//! The fast path reads straight from the text with `deny_unknown_fields`, so a line the agent
-//! wrote never comes here; a hand-edited or foreign one is read a second time, through a
-//! `serde_json::Value`, instead of having its metrics dropped without a word.
+//! - A key matches a field name in any letter case (Go's `EqualFold`); unknown keys are skipped.
+//! - A repeated key decodes again into what the first one left: the last scalar wins, a `null`
+//!   changes nothing in a scalar or a struct but empties a map, a slice or a pointer, two
+//!   objects for one struct merge, and an array decodes element by element into the slice that
+//!   is there (Go reuses the elements, so `[{"a":1}]` then `[{"b":2}]` gives `[{"a":1,"b":2}]`).
+//! - A `null` element of an array leaves that element as it was.
+//! - A value of the wrong type rejects the line even when a later key replaces it.
+//!
+//! The line is first read into [`GoJson`], which keeps members in document order with repeated
+//! keys; [`GoValues`] is then a serde `Deserializer` that decodes "these values, one after the
+//! other, into one target" as Go would.
+
+use std::fmt;
 
 use serde::de::value::{MapDeserializer, SeqDeserializer};
-use serde::de::{IntoDeserializer, Visitor};
-use serde::forward_to_deserialize_any;
-use serde_json::{Map, Value};
+use serde::de::{Error as _, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::{forward_to_deserialize_any, Deserialize, Deserializer};
+use serde_json::{Error, Number, Value};
 
-/// A JSON value that deserializes into the model the way Go's `encoding/json` would.
-pub(super) struct GoValue(pub(super) Value);
+/// A JSON value with object members in document order and repeated keys kept.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum GoJson {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(String),
+    Array(Vec<GoJson>),
+    Object(Vec<(String, GoJson)>),
+}
 
-impl<'de> IntoDeserializer<'de, serde_json::Error> for GoValue {
+impl GoJson {
+    fn is_null(&self) -> bool {
+        matches!(self, GoJson::Null)
+    }
+
+    fn is_scalar(&self) -> bool {
+        !matches!(self, GoJson::Array(_) | GoJson::Object(_))
+    }
+
+    /// As a `serde_json::Value`, for scalars and for error messages (a repeated key in an
+    /// object keeps its last value there).
+    fn into_value(self) -> Value {
+        match self {
+            GoJson::Null => Value::Null,
+            GoJson::Bool(b) => Value::Bool(b),
+            GoJson::Number(n) => Value::Number(n),
+            GoJson::String(s) => Value::String(s),
+            GoJson::Array(items) => {
+                Value::Array(items.into_iter().map(GoJson::into_value).collect())
+            }
+            GoJson::Object(members) => Value::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for GoJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct JsonVisitor;
+        impl<'de> Visitor<'de> for JsonVisitor {
+            type Value = GoJson;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<GoJson, E> {
+                Ok(GoJson::Null)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<GoJson, E> {
+                Ok(GoJson::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<GoJson, E> {
+                Ok(GoJson::Number(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<GoJson, E> {
+                Ok(GoJson::Number(v.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<GoJson, E> {
+                Number::from_f64(v)
+                    .map(GoJson::Number)
+                    .ok_or_else(|| E::custom("a number JSON cannot hold"))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<GoJson, E> {
+                Ok(GoJson::String(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<GoJson, E> {
+                Ok(GoJson::String(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<GoJson, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(GoJson::Array(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GoJson, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(GoJson::Object(members))
+            }
+        }
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+/// The values one target received, decoded into it one after the other.
+pub(super) struct GoValues(pub(super) Vec<GoJson>);
+
+impl GoValues {
+    pub(super) fn one(value: GoJson) -> Self {
+        GoValues(vec![value])
+    }
+
+    /// For a scalar target: the last non-null value, or the first one of a type `fits`
+    /// refuses (Go keeps the first type error, whatever follows).
+    fn last_scalar(self, fits: impl Fn(&GoJson) -> bool) -> Scalar {
+        let mut last = Scalar::AllNull;
+        for value in self.0 {
+            if value.is_null() {
+                continue;
+            }
+            if !fits(&value) {
+                return Scalar::WrongType(value.into_value());
+            }
+            last = Scalar::Last(value.into_value());
+        }
+        last
+    }
+}
+
+enum Scalar {
+    Last(Value),
+    WrongType(Value),
+    AllNull,
+}
+
+macro_rules! scalar {
+    ($method:ident, $fits:expr, $zero:ident($($zero_arg:expr)?)) => {
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match self.last_scalar($fits) {
+                Scalar::Last(value) => value.$method(visitor),
+                // serde_json names the type error; should it take the value after all, the
+                // line is still refused.
+                Scalar::WrongType(value) => match value.$method(visitor) {
+                    Err(e) => Err(e),
+                    Ok(_) => Err(Error::custom("a value of the wrong type")),
+                },
+                Scalar::AllNull => visitor.$zero($($zero_arg)?),
+            }
+        }
+    };
+}
+
+impl<'de> Deserializer<'de> for GoValues {
+    type Error = Error;
+
+    /// A scalar whose type the target decides (a time): the last non-null value, `null` when
+    /// there is none.
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0.into_iter().rfind(|v| !v.is_null()) {
+            Some(value) => value.into_value().deserialize_any(visitor),
+            None => visitor.visit_unit(),
+        }
+    }
+
+    scalar!(
+        deserialize_str,
+        |v| matches!(v, GoJson::String(_)),
+        visit_str("")
+    );
+    scalar!(
+        deserialize_string,
+        |v| matches!(v, GoJson::String(_)),
+        visit_str("")
+    );
+    scalar!(
+        deserialize_f64,
+        |v| matches!(v, GoJson::Number(_)),
+        visit_f64(0.0)
+    );
+    scalar!(
+        deserialize_i64,
+        |v| matches!(v, GoJson::Number(n) if n.as_i64().is_some()),
+        visit_i64(0)
+    );
+    scalar!(
+        deserialize_u64,
+        |v| matches!(v, GoJson::Number(n) if n.as_u64().is_some()),
+        visit_u64(0)
+    );
+
+    /// A pointer, or a field that reads `null` as its zero value. A `null` empties a pointer,
+    /// a map or a slice, so only what follows the last one counts; a scalar ignores `null`.
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let values = if self.0.iter().all(GoJson::is_scalar) {
+            self.0.into_iter().filter(|v| !v.is_null()).collect()
+        } else {
+            let after = self
+                .0
+                .iter()
+                .rposition(GoJson::is_null)
+                .map_or(0, |i| i + 1);
+            let mut values = self.0;
+            values.drain(..after);
+            values
+        };
+        if values.is_empty() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(GoValues(values))
+        }
+    }
+
+    /// A slice: each array decodes element by element into the elements already there (Go
+    /// keeps even those a shorter array cut off, for a longer one to reuse); `null` and `[]`
+    /// start a new slice.
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let mut elements: Vec<Vec<GoJson>> = Vec::new();
+        let mut len = 0;
+        for value in self.0 {
+            match value {
+                GoJson::Null => {
+                    elements.clear();
+                    len = 0;
+                }
+                GoJson::Array(items) => {
+                    if items.is_empty() {
+                        elements.clear();
+                    }
+                    len = items.len();
+                    for (i, item) in items.into_iter().enumerate() {
+                        match elements.get_mut(i) {
+                            Some(element) => element.push(item),
+                            None => elements.push(vec![item]),
+                        }
+                    }
+                }
+                other => return other.into_value().deserialize_seq(visitor),
+            }
+        }
+        elements.truncate(len);
+        let mut seq = SeqDeserializer::new(elements.into_iter().map(GoValues));
+        let value = visitor.visit_seq(&mut seq)?;
+        seq.end()?;
+        Ok(value)
+    }
+
+    /// A string map: `null` empties it, each object adds its entries (a repeated key keeps
+    /// its last value, and a `null` value is the empty string).
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let mut entries: Vec<(String, GoJson)> = Vec::new();
+        for value in self.0 {
+            match value {
+                GoJson::Null => entries.clear(),
+                GoJson::Object(members) => {
+                    for (key, value) in members {
+                        match entries.iter_mut().find(|(k, _)| *k == key) {
+                            Some(entry) => entry.1 = value,
+                            None => entries.push((key, value)),
+                        }
+                    }
+                }
+                other => return other.into_value().deserialize_map(visitor),
+            }
+        }
+        visitor.visit_map(MapDeserializer::new(
+            entries.into_iter().map(|(k, v)| (k, GoValues::one(v))),
+        ))
+    }
+
+    /// A struct: the members of every object, in order, go to the fields they match; `null`
+    /// leaves the struct as it is.
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        let mut by_field: Vec<(&'static str, GoValues)> = Vec::new();
+        for value in self.0 {
+            match value {
+                GoJson::Null => {}
+                GoJson::Object(members) => {
+                    for (key, value) in members {
+                        let Some(field) = go_field(&key, fields) else {
+                            continue;
+                        };
+                        match by_field.iter_mut().find(|(f, _)| *f == field) {
+                            Some((_, values)) => values.0.push(value),
+                            None => by_field.push((field, GoValues::one(value))),
+                        }
+                    }
+                }
+                other => {
+                    let unexpected = match &other {
+                        GoJson::Array(_) => serde::de::Unexpected::Seq,
+                        GoJson::String(s) => serde::de::Unexpected::Str(s),
+                        GoJson::Bool(b) => serde::de::Unexpected::Bool(*b),
+                        _ => serde::de::Unexpected::Other("a number"),
+                    };
+                    return Err(Error::invalid_type(unexpected, &visitor));
+                }
+            }
+        }
+        visitor.visit_map(MapDeserializer::new(by_field.into_iter()))
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i128 u8 u16 u32 u128 f32 char bytes byte_buf
+        unit unit_struct tuple tuple_struct enum identifier ignored_any
+    }
+}
+
+impl<'de> IntoDeserializer<'de, Error> for GoValues {
     type Deserializer = Self;
 
     fn into_deserializer(self) -> Self {
@@ -22,92 +335,10 @@ impl<'de> IntoDeserializer<'de, serde_json::Error> for GoValue {
     }
 }
 
-impl<'de> serde::Deserializer<'de> for GoValue {
-    type Error = serde_json::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            Value::Array(items) => visit_array(items, visitor),
-            // A map (dimensions, labels, tags): keys are data, not field names.
-            Value::Object(map) => visitor.visit_map(MapDeserializer::new(
-                map.into_iter().map(|(k, v)| (k, GoValue(v))),
-            )),
-            scalar => scalar.deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            Value::Null => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            Value::Array(items) => visit_array(items, visitor),
-            other => other.deserialize_seq(visitor),
-        }
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            Value::Object(map) => {
-                visitor.visit_map(MapDeserializer::new(go_fields(map, fields).into_iter()))
-            }
-            other => other.deserialize_struct(name, fields, visitor),
-        }
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct map tuple tuple_struct enum identifier ignored_any
-    }
-}
-
-fn visit_array<'de, V: Visitor<'de>>(
-    items: Vec<Value>,
-    visitor: V,
-) -> Result<V::Value, serde_json::Error> {
-    let mut seq = SeqDeserializer::new(items.into_iter().map(GoValue));
-    let value = visitor.visit_seq(&mut seq)?;
-    seq.end()?;
-    Ok(value)
-}
-
-/// The object's members renamed to the struct's field names, as Go matches them: the exact
-/// name, else the first field equal under case folding; keys matching no field are dropped.
-/// One field set twice keeps the value seen last (the object's keys come in sorted order, so
-/// when one field is spelled two ways in one object, which spelling wins can differ from Go).
-fn go_fields(map: Map<String, Value>, fields: &'static [&'static str]) -> Vec<(String, GoValue)> {
-    let mut members: Vec<(String, GoValue)> = Vec::with_capacity(map.len());
-    for (key, value) in map {
-        let name = if fields.contains(&key.as_str()) {
-            key
-        } else if let Some(field) = fields.iter().find(|f| go_equal_fold(&key, f)) {
-            (*field).to_owned()
-        } else {
-            continue;
-        };
-        match members.iter_mut().find(|(k, _)| *k == name) {
-            Some(member) => member.1 = GoValue(value),
-            None => members.push((name, GoValue(value))),
-        }
-    }
-    members
+/// The field a key sets, as Go matches it: equal under case folding (an exact match is
+/// one).
+fn go_field(key: &str, fields: &'static [&'static str]) -> Option<&'static str> {
+    fields.iter().copied().find(|f| go_equal_fold(key, f))
 }
 
 /// Go's `bytes.EqualFold` against a field name written in ASCII: letters match in either case,
@@ -126,6 +357,48 @@ fn go_equal_fold(key: &str, field: &str) -> bool {
         }
     }
     field.next().is_none()
+}
+
+/// Wraps a deserializer so that a derived struct accepts only an object: serde's derive also
+/// takes an array of the fields in order, which Go refuses.
+pub(super) struct ObjectOnly<D>(pub(super) D);
+
+struct ObjectVisitor<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for ObjectVisitor<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.0.visit_map(map)
+    }
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0
+            .deserialize_struct(name, fields, ObjectVisitor(visitor))
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
 }
 
 #[cfg(test)]

@@ -346,7 +346,7 @@ impl Generator {
                     unit: t.unit.to_owned(),
                     kind: t.kind.into(),
                     timestamp: now,
-                    value,
+                    value: Some(value),
                     dimensions,
                     ..Default::default()
                 }

@@ -1,0 +1,3 @@
+module metricsender/tools/go-vectors
+
+go 1.27
