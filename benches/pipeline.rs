@@ -9,8 +9,8 @@ use metricsender::convert::{
     payload_into_resource_metrics, payloads_to_request, ConvertNotes, Mapping,
 };
 use metricsender::model::parse_payload;
+use metricsender::otlp::wire::encode_request;
 use metricsender::otlp::ExportMetricsServiceRequest;
-use metricsender::otlp_wire::encode_request;
 use prost::Message;
 
 // The same allocator as the binary.

@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use crate::gotime::{GoTime, UnixNanos};
 use crate::model::{self, DataPoint, Meta, MetricPayload, StatisticValues, StringMap};
 use crate::otlp::{
-    self, any_value, exemplar, kv, metric, number_data_point, summary_data_point,
-    AggregationTemporality, AnyValue, ExportMetricsServiceRequest, Gauge, Histogram,
-    HistogramDataPoint, InstrumentationScope, KeyValue, NumberDataPoint, Resource, ResourceMetrics,
-    ScopeMetrics, Sum, Summary, SummaryDataPoint,
+    self, any_value, exemplar, hex_decode, hex_encode, kv, metric, number_data_point,
+    summary_data_point, AggregationTemporality, AnyValue, ExportMetricsServiceRequest, Gauge,
+    Histogram, HistogramDataPoint, InstrumentationScope, KeyValue, NumberDataPoint, Resource,
+    ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
 };
 
 /// Which GoSight → OTLP mapping to apply.
@@ -469,23 +469,6 @@ fn exemplars(list: Vec<model::Exemplar>, times: &mut Times) -> Vec<otlp::Exempla
         .collect()
 }
 
-/// Decodes hex of either case; `None` when it is not valid hex.
-pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    text.as_bytes()
-        .chunks_exact(2)
-        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
-        .collect()
-}
-
-/// Lower-case hex.
-pub fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 // ─── OTLP → GoSight ────────────────────────────────────────────────────────────────────────
 
 /// What the GoSight model could not hold in an OTLP → GoSight conversion, by kind.
@@ -601,7 +584,7 @@ fn any_value_to_string(value: Option<&AnyValue>) -> String {
         Some(any_value::Value::IntValue(i)) => i.to_string(),
         Some(any_value::Value::DoubleValue(d)) => d.to_string(),
         Some(any_value::Value::BytesValue(b)) => hex_encode(b),
-        Some(other) => crate::otlp_json::any_value_json(other),
+        Some(other) => crate::otlp::json::any_value_json(other),
     }
 }
 

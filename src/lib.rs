@@ -16,8 +16,6 @@ pub mod exit;
 pub mod gotime;
 pub mod model;
 pub mod otlp;
-pub mod otlp_json;
-pub mod otlp_wire;
 pub mod sink;
 pub mod source;
 

@@ -29,8 +29,8 @@ use retry::RetryPolicy;
 
 use crate::convert::Mapping;
 use crate::model::{self, MetricPayload};
+use crate::otlp::json;
 use crate::otlp::ExportMetricsServiceRequest;
-use crate::otlp_json;
 
 /// How the pipeline runs.
 #[derive(Debug, Clone)]
@@ -481,12 +481,12 @@ pub fn parse_line(bytes: &[u8], format: LineFormat) -> Result<Payload, String> {
         );
     }
     let otlp = match format {
-        LineFormat::Auto => otlp_json::looks_like_otlp_json(bytes),
+        LineFormat::Auto => json::looks_like_otlp_json(bytes),
         LineFormat::GoSight => false,
         LineFormat::OtlpJson => true,
     };
     if otlp {
-        let request = otlp_json::parse_request(bytes).map_err(|e| e.to_string())?;
+        let request = json::parse_request(bytes).map_err(|e| e.to_string())?;
         if request.resource_metrics.is_empty() && !has_key(bytes, OTLP_KEYS, false) {
             return Err(format_mismatch(
                 bytes,

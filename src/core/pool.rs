@@ -23,8 +23,8 @@ use super::{
 use crate::convert::{self, ConvertNotes};
 use crate::gotime::GoTime;
 use crate::model::{self, MetricPayload};
+use crate::otlp::json;
 use crate::otlp::{count_data_points, ExportMetricsServiceRequest, ResourceMetrics};
-use crate::otlp_json;
 
 pub(super) struct Worker<S> {
     pub(super) sink: Arc<S>,
@@ -124,13 +124,13 @@ impl Ledger {
                     if losses.is_empty() {
                         back.iter().for_each(|p| model::write_payload(p, &mut out));
                     } else {
-                        otlp_json::write_request(part, &mut out);
+                        json::write_request(part, &mut out);
                     }
                 }
             }
             Original::Line { otlp: true, .. } => {
                 for part in unacked {
-                    otlp_json::write_request(part, &mut out);
+                    json::write_request(part, &mut out);
                 }
             }
         }
@@ -292,7 +292,7 @@ impl<S: Sink> Worker<S> {
                     // here; a copy keeps their payloads safe.
                     None => {
                         let mut bytes = Vec::new();
-                        otlp_json::write_request(&r, &mut bytes);
+                        json::write_request(&r, &mut bytes);
                         bytes.pop();
                         Original::Line { bytes, otlp: true }
                     }

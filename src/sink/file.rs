@@ -13,8 +13,8 @@ use crate::convert::{self, Losses};
 use crate::core::{Control, ExportOutcome, Failure, Sink};
 use crate::gotime::GoTime;
 use crate::model;
+use crate::otlp::json;
 use crate::otlp::{count_data_points, ExportMetricsServiceRequest};
-use crate::otlp_json;
 
 /// Output format of the file sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +99,7 @@ impl FileSink {
     pub fn encode(&self, request: &ExportMetricsServiceRequest) -> Vec<u8> {
         let mut lines = Vec::new();
         match self.format {
-            OutputFormat::OtlpJson => otlp_json::write_request(request, &mut lines),
+            OutputFormat::OtlpJson => json::write_request(request, &mut lines),
             OutputFormat::GoSight => {
                 // Resource by resource, so memory stays a small multiple of the request; a
                 // resource without data points has nothing GoSight could hold, and writes

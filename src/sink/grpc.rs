@@ -73,7 +73,7 @@ impl Sink for GrpcSink {
     type Prepared = Bytes;
 
     fn prepare(&self, request: &ExportMetricsServiceRequest) -> Bytes {
-        Bytes::from(crate::otlp_wire::encode_request(request))
+        Bytes::from(crate::otlp::wire::encode_request(request))
     }
 
     fn wire_size(&self, prepared: &Bytes) -> Option<usize> {

@@ -232,7 +232,7 @@ impl Receiver {
         // The budget is never closed, so acquiring cannot fail; the permit is held until
         // the request is answered.
         let _permit = self.budget.acquire_many(permits).await;
-        let request = crate::otlp_wire::decode_request(&body).map_err(|e| {
+        let request = crate::otlp::wire::decode_request(&body).map_err(|e| {
             self.refuse(
                 "undecodable",
                 tonic::Status::invalid_argument(format!(

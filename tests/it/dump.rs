@@ -117,7 +117,7 @@ async fn replay_into_dump_round_trips_every_capture() {
                 let got: Vec<_> = std::fs::read_to_string(&out)
                     .unwrap()
                     .lines()
-                    .map(|l| metricsender::otlp_json::parse_request(l.as_bytes()).unwrap())
+                    .map(|l| metricsender::otlp::json::parse_request(l.as_bytes()).unwrap())
                     .collect();
                 assert_eq!(
                     sorted_encodings(&got),
@@ -315,7 +315,7 @@ async fn otlp_json_keeps_every_field_and_gosight_says_what_it_left_out() {
     let (code, _) = dump.stop().await;
     assert_eq!(code, Some(0));
     let line = std::fs::read_to_string(dir.path().join("all.jsonl")).unwrap();
-    let back = metricsender::otlp_json::parse_request(line.trim_end().as_bytes()).unwrap();
+    let back = metricsender::otlp::json::parse_request(line.trim_end().as_bytes()).unwrap();
     assert_eq!(back, request);
 
     let dump = Dump::start(dir.path(), &["--format", "gosight", "-o", "all.ndjson"]).await;
@@ -639,7 +639,7 @@ async fn input_converts_captures_in_order_to_a_file_replay_reads() {
     let got: Vec<_> = std::fs::read_to_string(dir.path().join("c.jsonl"))
         .unwrap()
         .lines()
-        .map(|l| metricsender::otlp_json::parse_request(l.as_bytes()).unwrap())
+        .map(|l| metricsender::otlp::json::parse_request(l.as_bytes()).unwrap())
         .collect();
     assert_eq!(got, expected_requests("containers-legacy.ndjson"));
     let check = run_in(
@@ -692,7 +692,7 @@ async fn the_opentelemetry_sdk_exporter_is_captured_completely() {
     let requests: Vec<_> = std::fs::read_to_string(dir.path().join("sdk.jsonl"))
         .unwrap()
         .lines()
-        .map(|l| metricsender::otlp_json::parse_request(l.as_bytes()).unwrap())
+        .map(|l| metricsender::otlp::json::parse_request(l.as_bytes()).unwrap())
         .collect();
     let metrics: Vec<Metric> = requests
         .iter()

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use metricsender::convert::{payloads_to_request, ConvertNotes, Mapping};
 use metricsender::model::parse_payload;
-use metricsender::otlp_json::write_request;
+use metricsender::otlp::json::write_request;
 
 fn check_golden(capture: &str) {
     let text = std::fs::read_to_string(Path::new("testdata").join(capture)).unwrap();

@@ -1,13 +1,17 @@
-//! The generated OTLP types, nested by proto package. Nothing else includes generated code.
+//! OTLP: the generated types, nested by proto package (nothing else includes generated code),
+//! their OTLP JSON form (`json`), the protobuf encoder and decoder `dump` and the splitter use
+//! (`wire`), and the helpers that belong with the types.
 
-#![allow(
+pub mod json;
+pub mod wire;
+
+/// `opentelemetry.proto.*`
+#[allow(
     missing_docs,
     clippy::all,
     clippy::pedantic,
     clippy::uninlined_format_args
 )]
-
-/// `opentelemetry.proto.*`
 pub mod proto {
     /// `opentelemetry.proto.common.v1`
     pub mod common {
@@ -103,4 +107,21 @@ pub fn metric_data_points(metric: &Metric) -> u64 {
         None => 0,
     };
     n as u64
+}
+
+/// Decodes hex of either case; `None` when it is not valid hex.
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    text.as_bytes()
+        .chunks_exact(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
+}
+
+/// Lower-case hex.
+pub fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -591,7 +591,7 @@ fn temporality(v: &Value) -> Result<i32> {
 
 fn hex_bytes(v: &Value) -> Result<Vec<u8>> {
     let text = string(v)?;
-    crate::convert::hex_decode(&text)
+    super::hex_decode(&text)
         .ok_or_else(|| OtlpJsonError::new(format!("expected a hex id, found {text:?}")))
 }
 
