@@ -12,10 +12,10 @@ use serde_json::{Map, Value};
 
 use crate::otlp::{
     any_value, exemplar, exponential_histogram_data_point::Buckets, metric, number_data_point,
-    summary_data_point::ValueAtQuantile, AnyValue, ArrayValue, Exemplar, ExponentialHistogram,
-    ExponentialHistogramDataPoint, ExportMetricsServiceRequest, Gauge, Histogram,
-    HistogramDataPoint, InstrumentationScope, KeyValue, KeyValueList, Metric, NumberDataPoint,
-    Resource, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
+    summary_data_point::ValueAtQuantile, AnyValue, ArrayValue, EntityRef, Exemplar,
+    ExponentialHistogram, ExponentialHistogramDataPoint, ExportMetricsServiceRequest, Gauge,
+    Histogram, HistogramDataPoint, InstrumentationScope, KeyValue, KeyValueList, Metric,
+    NumberDataPoint, Resource, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
 };
 
 /// Why a line is not OTLP JSON.
@@ -169,6 +169,12 @@ impl<M: SerializeMap> Fields<M> {
         }
         self.0.serialize_entry(key, &Decimal(Hex(v)))
     }
+    fn strs(&mut self, key: &'static str, items: &[String]) -> std::result::Result<(), M::Error> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.0.serialize_entry(key, items)
+    }
     fn list<'a, T>(
         &mut self,
         key: &'static str,
@@ -246,6 +252,14 @@ otlp_json!(ResourceMetrics, |rm, f| {
 otlp_json!(Resource, |r, f| {
     f.list("attributes", &r.attributes)?;
     f.int("droppedAttributesCount", r.dropped_attributes_count.into())?;
+    f.list("entityRefs", &r.entity_refs)?;
+});
+
+otlp_json!(EntityRef, |e, f| {
+    f.str("schemaUrl", &e.schema_url)?;
+    f.str("type", &e.r#type)?;
+    f.strs("idKeys", &e.id_keys)?;
+    f.strs("descriptionKeys", &e.description_keys)?;
 });
 
 otlp_json!(ScopeMetrics, |sm, f| {
@@ -262,12 +276,12 @@ otlp_json!(InstrumentationScope, |s, f| {
 });
 
 otlp_json!(KeyValue, |kv, f| {
-    // The key is written even when empty, and the value as `{}` when unset.
+    // The key is written even when empty (readers expect it); a value that is there but
+    // holds nothing is `{}`, and one that is not there is left out, so both read back as
+    // they were.
     f.0.serialize_entry("key", &kv.key)?;
-    match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-        Some(value) => f.0.serialize_entry("value", &Json(value))?,
-        None => f.0.serialize_entry("value", &Fields::<()>::EMPTY)?,
-    }
+    f.msg("value", kv.value.as_ref())?;
+    f.int("keyStrindex", kv.key_strindex.into())?;
 });
 
 otlp_json!(AnyValue, |v, f| {
@@ -425,19 +439,6 @@ otlp_json!(Exemplar, |e, f| {
     f.hex("spanId", &e.span_id)?;
     f.hex("traceId", &e.trace_id)?;
 });
-
-/// An empty JSON object.
-impl Fields<()> {
-    const EMPTY: EmptyObject = EmptyObject;
-}
-
-struct EmptyObject;
-
-impl Serialize for EmptyObject {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_map(Some(0))?.end()
-    }
-}
 
 // ─── decoding ──────────────────────────────────────────────────────────────────────────────
 
@@ -608,7 +609,7 @@ fn resource_metrics(v: &Value) -> Result<ResourceMetrics> {
                     "dropped_attributes_count",
                     integer,
                 )?,
-                entity_refs: Vec::new(),
+                entity_refs: list(obj, "entityRefs", "entity_refs", entity_ref)?,
             })
         })?,
         scope_metrics: list(obj, "scopeMetrics", "scope_metrics", scope_metrics)?,
@@ -638,12 +639,22 @@ fn scope_metrics(v: &Value) -> Result<ScopeMetrics> {
     })
 }
 
+fn entity_ref(v: &Value) -> Result<EntityRef> {
+    let obj = as_obj(v)?;
+    Ok(EntityRef {
+        schema_url: field(obj, "schemaUrl", "schema_url", string)?,
+        r#type: field(obj, "type", "type", string)?,
+        id_keys: list(obj, "idKeys", "id_keys", string)?,
+        description_keys: list(obj, "descriptionKeys", "description_keys", string)?,
+    })
+}
+
 fn key_value(v: &Value) -> Result<KeyValue> {
     let obj = as_obj(v)?;
     Ok(KeyValue {
         key: field(obj, "key", "key", string)?,
         value: opt_field(obj, "value", "value", any_value)?,
-        key_strindex: 0,
+        key_strindex: field(obj, "keyStrindex", "key_strindex", integer)?,
     })
 }
 
@@ -670,8 +681,11 @@ fn any_value(v: &Value) -> Result<AnyValue> {
         })
     })? {
         Some(V::KvlistValue(l))
+    } else if let Some(b) = opt_field(obj, "bytesValue", "bytes_value", base64_bytes)? {
+        Some(V::BytesValue(b))
     } else {
-        opt_field(obj, "bytesValue", "bytes_value", base64_bytes)?.map(V::BytesValue)
+        opt_field(obj, "stringValueStrindex", "string_value_strindex", integer)?
+            .map(V::StringValueStrindex)
     };
     Ok(AnyValue { value })
 }

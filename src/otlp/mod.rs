@@ -59,7 +59,7 @@ pub use proto::collector::metrics::v1::{
     ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
 pub use proto::common::v1::{
-    any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList,
+    any_value, AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList,
 };
 pub use proto::metrics::v1::{
     exemplar, exponential_histogram_data_point, metric, number_data_point, summary_data_point,

@@ -9,6 +9,7 @@ mod conservation;
 mod dump;
 mod endings;
 mod golden;
+mod otlp_json;
 mod replay;
 mod send;
 mod support;
