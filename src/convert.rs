@@ -155,54 +155,67 @@ pub fn payloads_to_request<'a>(
 }
 
 /// Scopes in order of first appearance, found without building their names on every metric.
+///
+/// A scope is its name: namespace `a.b` and namespace `a` with subnamespace `b` are one scope
+/// `a.b`, as they are once the name is all that is left (`dump --format gosight` splits it
+/// at its first dot).
 #[derive(Default)]
 struct Scopes {
     list: Vec<ScopeMetrics>,
-    /// (namespace, subnamespace) of each entry of `list`.
-    keys: Vec<(String, String)>,
-    /// Where each key is, once there are too many scopes to search one by one.
-    index: HashMap<(String, String), usize>,
+    /// Where each scope name is, once there are too many scopes to search one by one.
+    index: HashMap<String, usize>,
 }
 
 impl Scopes {
     const LINEAR_SEARCH_MAX: usize = 16;
 
+    fn name(&self, i: usize) -> &str {
+        self.list[i].scope.as_ref().map_or("", |s| s.name.as_str())
+    }
+
     fn index_of(&mut self, namespace: &str, subnamespace: &str) -> usize {
         // Metrics of one scope usually come together: check the last one first.
-        if let Some((ns, sub)) = self.keys.last() {
-            if ns == namespace && sub == subnamespace {
-                return self.keys.len() - 1;
-            }
+        let last = self.list.len().checked_sub(1);
+        if let Some(i) = last.filter(|&i| is_scope_name(self.name(i), namespace, subnamespace)) {
+            return i;
         }
-        let found = if self.keys.len() <= Self::LINEAR_SEARCH_MAX {
-            self.keys
-                .iter()
-                .position(|(ns, sub)| ns == namespace && sub == subnamespace)
+        let found = if self.list.len() <= Self::LINEAR_SEARCH_MAX {
+            (0..self.list.len()).find(|&i| is_scope_name(self.name(i), namespace, subnamespace))
         } else {
             self.index
-                .get(&(namespace.to_owned(), subnamespace.to_owned()))
+                .get(&scope_name(namespace, subnamespace))
                 .copied()
         };
         if let Some(i) = found {
             return i;
         }
-        let key = (namespace.to_owned(), subnamespace.to_owned());
+        let name = scope_name(namespace, subnamespace);
+        if self.list.len() == Self::LINEAR_SEARCH_MAX {
+            self.index = (0..self.list.len())
+                .map(|i| (self.name(i).to_owned(), i))
+                .collect();
+        }
+        if self.list.len() >= Self::LINEAR_SEARCH_MAX {
+            self.index.insert(name.clone(), self.list.len());
+        }
         self.list.push(ScopeMetrics {
             scope: Some(InstrumentationScope {
-                name: scope_name(namespace, subnamespace),
+                name,
                 ..Default::default()
             }),
             metrics: Vec::new(),
             schema_url: String::new(),
         });
-        if self.keys.len() == Self::LINEAR_SEARCH_MAX {
-            self.index = self.keys.iter().cloned().zip(0..).collect();
-        }
-        if self.keys.len() >= Self::LINEAR_SEARCH_MAX {
-            self.index.insert(key.clone(), self.keys.len());
-        }
-        self.keys.push(key);
-        self.keys.len() - 1
+        self.list.len() - 1
+    }
+}
+
+/// Whether `name` is `scope_name(namespace, subnamespace)`, without building it.
+fn is_scope_name(name: &str, namespace: &str, subnamespace: &str) -> bool {
+    match name.strip_prefix(namespace) {
+        Some("") => subnamespace.is_empty(),
+        Some(rest) => !subnamespace.is_empty() && rest.strip_prefix('.') == Some(subnamespace),
+        None => false,
     }
 }
 
@@ -314,10 +327,17 @@ fn convert_metric(m: model::Metric, mapping: Mapping, times: &mut Times) -> Opti
         data_points,
         ..
     } = m;
-    let data = match data_points {
-        None => agent_shape_data(&kind, timestamp, value, stats, dimensions, mapping, times)?,
+    // The agent's model has no description: only the data-point shape carries one.
+    let (data, description) = match data_points {
+        None => (
+            agent_shape_data(&kind, timestamp, value, stats, dimensions, mapping, times)?,
+            String::new(),
+        ),
         Some(points) if points.is_empty() => return None,
-        Some(points) => data_point_shape_data(&kind, &aggregation_temporality, points, times),
+        Some(points) => (
+            data_point_shape_data(&kind, &aggregation_temporality, points, times),
+            description,
+        ),
     };
     Some(otlp::Metric {
         name,
@@ -528,22 +548,41 @@ pub fn resource_metrics_to_payload(
     losses: &mut Losses,
 ) -> MetricPayload {
     let mut meta = Meta::default();
-    let resource_attributes = rm.resource.as_ref().map(|r| r.attributes.as_slice());
-    for attribute in resource_attributes.unwrap_or_default() {
-        set_resource_attribute(
-            &mut meta,
-            &attribute.key,
-            any_value_to_string(attribute.value.as_ref()),
+    losses.add("schema URLs", u64::from(!rm.schema_url.is_empty()));
+    if let Some(resource) = &rm.resource {
+        losses.add(
+            "resource entity references",
+            resource.entity_refs.len() as u64,
         );
+        losses.add(
+            "dropped-attribute counts",
+            u64::from(resource.dropped_attributes_count > 0),
+        );
+        for attribute in &resource.attributes {
+            let value = attribute_text(attribute.value.as_ref(), losses);
+            if value.is_empty() {
+                losses.add("empty resource attribute values", 1);
+            }
+            if !set_resource_attribute(&mut meta, &attribute.key, value) {
+                losses.add("resource attributes made tags", 1);
+            }
+        }
     }
     let mut metrics = Vec::new();
     for sm in &rm.scope_metrics {
-        let scope = sm
-            .scope
-            .as_ref()
-            .map(|s| s.name.as_str())
-            .unwrap_or_default();
-        let (namespace, subnamespace) = scope.split_once('.').unwrap_or((scope, ""));
+        losses.add("schema URLs", u64::from(!sm.schema_url.is_empty()));
+        let scope = sm.scope.clone().unwrap_or_default();
+        losses.add("scope versions", u64::from(!scope.version.is_empty()));
+        losses.add("scope attributes", scope.attributes.len() as u64);
+        losses.add(
+            "dropped-attribute counts",
+            u64::from(scope.dropped_attributes_count > 0),
+        );
+        let (namespace, subnamespace) = scope.name.split_once('.').unwrap_or((&scope.name, ""));
+        // `a.` splits into `a` and an empty subnamespace, which names scope `a`.
+        if !is_scope_name(&scope.name, namespace, subnamespace) {
+            losses.add("scope names", 1);
+        }
         for m in &sm.metrics {
             metric_to_gosight(m, namespace, subnamespace, &mut metrics, losses);
         }
@@ -560,19 +599,35 @@ pub fn resource_metrics_to_payload(
 }
 
 /// Sets the meta field an OTLP resource attribute maps to; `tag.<k>` and keys the table does
-/// not know go into `labels` (and come back out as `tag.<k>`).
-pub fn set_resource_attribute(meta: &mut Meta, key: &str, value: String) {
+/// not know go into `labels` (and come back out as `tag.<k>`). Whether the key comes back as
+/// it was: false for a key the table does not know, which comes back as `tag.<key>`.
+pub fn set_resource_attribute(meta: &mut Meta, key: &str, value: String) -> bool {
     let known = RESOURCE_ATTRIBUTES
         .iter()
         .chain(FULL_EXTRA_ATTRIBUTES)
         .find(|(k, _)| *k == key);
     match known {
-        Some((_, field)) => *field(meta) = value,
+        Some((_, field)) => {
+            *field(meta) = value;
+            true
+        }
         None => {
-            let key = key.strip_prefix(TAG_PREFIX).unwrap_or(key);
-            meta.labels.insert(key.to_owned(), value);
+            let label = key.strip_prefix(TAG_PREFIX);
+            meta.labels.insert(label.unwrap_or(key).to_owned(), value);
+            label.is_some()
         }
     }
+}
+
+/// An attribute value as GoSight holds it: text; a value of another type is counted.
+fn attribute_text(value: Option<&AnyValue>, losses: &mut Losses) -> String {
+    if !matches!(
+        value.and_then(|v| v.value.as_ref()),
+        Some(any_value::Value::StringValue(_))
+    ) {
+        losses.add("attribute values made strings", 1);
+    }
+    any_value_to_string(value)
 }
 
 /// Renders a non-string attribute value as text (GoSight maps hold strings only).
@@ -588,23 +643,69 @@ fn any_value_to_string(value: Option<&AnyValue>) -> String {
     }
 }
 
-fn string_map(list: &[KeyValue]) -> StringMap {
-    list.iter()
-        .map(|kv| (kv.key.clone(), any_value_to_string(kv.value.as_ref())))
-        .collect()
+fn string_map(list: &[KeyValue], losses: &mut Losses) -> StringMap {
+    let map: StringMap = list
+        .iter()
+        .map(|kv| (kv.key.clone(), attribute_text(kv.value.as_ref(), losses)))
+        .collect();
+    losses.add("repeated attribute keys", (list.len() - map.len()) as u64);
+    map
 }
 
 fn number_value(value: Option<&number_data_point::Value>, losses: &mut Losses) -> f64 {
     match value {
-        Some(number_data_point::Value::AsDouble(d)) => *d,
+        Some(number_data_point::Value::AsDouble(d)) => finite(*d, losses),
         Some(number_data_point::Value::AsInt(i)) => {
+            losses.add("integer values made doubles", 1);
             if i.unsigned_abs() > 1 << 53 {
                 losses.add("integer values rounded to a float", 1);
             }
             *i as f64
         }
-        None => 0.0,
+        None => {
+            losses.add("points without a value", 1);
+            0.0
+        }
     }
+}
+
+/// A float as GoSight JSON holds it: NaN and ±Inf are written as `null` (Go's encoder
+/// refuses them) and read back as 0, so each is counted.
+fn finite(v: f64, losses: &mut Losses) -> f64 {
+    if !v.is_finite() {
+        losses.add("non-finite numbers", 1);
+    }
+    v
+}
+
+fn finite_all(values: &[f64], losses: &mut Losses) -> Vec<f64> {
+    values.iter().map(|&v| finite(v, losses)).collect()
+}
+
+/// A point time as GoSight holds it: 0 (unset in OTLP) is Go's zero time, which `replay`
+/// reads as "the payload's time".
+fn point_time(nanos: u64, losses: &mut Losses) -> GoTime {
+    if nanos == 0 {
+        losses.add("points without a time", 1);
+    }
+    GoTime::from_unix_nanos(nanos)
+}
+
+/// Counts what a data point carries that GoSight has no field for.
+fn point_extras(flags: u32, losses: &mut Losses) {
+    losses.add("data point flags", u64::from(flags != 0));
+}
+
+/// The temporality name GoSight writes; an unspecified or unknown one becomes cumulative.
+fn temporality_kept(value: i32, losses: &mut Losses) -> &'static str {
+    let known = [
+        AggregationTemporality::Delta as i32,
+        AggregationTemporality::Cumulative as i32,
+    ];
+    if !known.contains(&value) {
+        losses.add("aggregation temporalities made cumulative", 1);
+    }
+    temporality_name(value)
 }
 
 fn base_metric(m: &otlp::Metric, namespace: &str, subnamespace: &str) -> model::Metric {
@@ -626,6 +727,7 @@ fn metric_to_gosight(
     losses: &mut Losses,
 ) {
     let base = || base_metric(m, namespace, subnamespace);
+    losses.add("metric metadata", m.metadata.len() as u64);
     match &m.data {
         None => losses.add("metrics without data", 1),
         Some(metric::Data::Gauge(g)) => {
@@ -637,10 +739,11 @@ fn metric_to_gosight(
                     && p.exemplars.is_empty()
                     && matches!(p.value, Some(number_data_point::Value::AsDouble(_)))
                 {
+                    point_extras(p.flags, losses);
                     out.push(model::Metric {
-                        timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
+                        timestamp: point_time(p.time_unix_nano, losses),
                         value: Some(number_value(p.value.as_ref(), losses)),
-                        dimensions: string_map(&p.attributes),
+                        dimensions: string_map(&p.attributes, losses),
                         kind: "gauge".into(),
                         ..base()
                     });
@@ -655,7 +758,7 @@ fn metric_to_gosight(
         }
         Some(metric::Data::Sum(s)) => out.push(model::Metric {
             kind: if s.is_monotonic { "counter" } else { "sum" }.into(),
-            aggregation_temporality: temporality_name(s.aggregation_temporality).into(),
+            aggregation_temporality: temporality_kept(s.aggregation_temporality, losses).into(),
             data_points: Some(number_points(&s.data_points, losses)),
             ..base()
         }),
@@ -670,15 +773,16 @@ fn metric_to_gosight(
                         && p.exemplars.is_empty()
                         && (1..=i64::MAX as u64).contains(&p.count)
                     {
+                        point_extras(p.flags, losses);
                         out.push(model::Metric {
-                            timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
+                            timestamp: point_time(p.time_unix_nano, losses),
                             stats: Some(StatisticValues {
-                                min,
-                                max,
+                                min: finite(min, losses),
+                                max: finite(max, losses),
                                 count: p.count as i64,
-                                sum,
+                                sum: finite(sum, losses),
                             }),
-                            dimensions: string_map(&p.attributes),
+                            dimensions: string_map(&p.attributes, losses),
                             kind: "histogram".into(),
                             ..base()
                         });
@@ -686,59 +790,59 @@ fn metric_to_gosight(
                     }
                 }
             }
-            let min_max = h
-                .data_points
-                .iter()
-                .filter(|p| p.min.is_some() || p.max.is_some())
-                .count();
-            losses.add("histogram min/max", min_max as u64);
+            let temporality = temporality_kept(h.aggregation_temporality, losses);
+            let points = h.data_points.iter().map(|p| {
+                point_extras(p.flags, losses);
+                losses.add(
+                    "histogram min/max",
+                    u64::from(p.min.is_some() || p.max.is_some()),
+                );
+                losses.add("histogram points without a sum", u64::from(p.sum.is_none()));
+                DataPoint {
+                    attributes: string_map(&p.attributes, losses),
+                    start_timestamp: GoTime::from_unix_nanos(p.start_time_unix_nano),
+                    timestamp: point_time(p.time_unix_nano, losses),
+                    count: p.count,
+                    sum: finite(p.sum.unwrap_or_default(), losses),
+                    bucket_counts: p.bucket_counts.clone(),
+                    explicit_bounds: finite_all(&p.explicit_bounds, losses),
+                    exemplars: exemplars_to_gosight(&p.exemplars, losses),
+                    ..Default::default()
+                }
+            });
             out.push(model::Metric {
                 kind: "histogram".into(),
-                aggregation_temporality: temporality_name(h.aggregation_temporality).into(),
-                data_points: Some(
-                    h.data_points
-                        .iter()
-                        .map(|p| DataPoint {
-                            attributes: string_map(&p.attributes),
-                            start_timestamp: GoTime::from_unix_nanos(p.start_time_unix_nano),
-                            timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
-                            count: p.count,
-                            sum: p.sum.unwrap_or_default(),
-                            bucket_counts: p.bucket_counts.clone(),
-                            explicit_bounds: p.explicit_bounds.clone(),
-                            exemplars: exemplars_to_gosight(&p.exemplars, losses),
-                            ..Default::default()
-                        })
-                        .collect(),
-                ),
+                aggregation_temporality: temporality.into(),
+                data_points: Some(points.collect()),
                 ..base()
             });
         }
-        Some(metric::Data::Summary(s)) => out.push(model::Metric {
-            kind: "summary".into(),
-            data_points: Some(
-                s.data_points
-                    .iter()
-                    .map(|p| DataPoint {
-                        attributes: string_map(&p.attributes),
-                        start_timestamp: GoTime::from_unix_nanos(p.start_time_unix_nano),
-                        timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
-                        count: p.count,
-                        sum: p.sum,
-                        quantile_values: p
-                            .quantile_values
-                            .iter()
-                            .map(|q| model::QuantileValue {
-                                quantile: q.quantile,
-                                value: q.value,
-                            })
-                            .collect(),
-                        ..Default::default()
-                    })
-                    .collect(),
-            ),
-            ..base()
-        }),
+        Some(metric::Data::Summary(s)) => {
+            let points = s.data_points.iter().map(|p| {
+                point_extras(p.flags, losses);
+                DataPoint {
+                    attributes: string_map(&p.attributes, losses),
+                    start_timestamp: GoTime::from_unix_nanos(p.start_time_unix_nano),
+                    timestamp: point_time(p.time_unix_nano, losses),
+                    count: p.count,
+                    sum: finite(p.sum, losses),
+                    quantile_values: p
+                        .quantile_values
+                        .iter()
+                        .map(|q| model::QuantileValue {
+                            quantile: finite(q.quantile, losses),
+                            value: finite(q.value, losses),
+                        })
+                        .collect(),
+                    ..Default::default()
+                }
+            });
+            out.push(model::Metric {
+                kind: "summary".into(),
+                data_points: Some(points.collect()),
+                ..base()
+            });
+        }
         Some(metric::Data::ExponentialHistogram(h)) => {
             losses.add(
                 "exponential histogram data points",
@@ -759,13 +863,16 @@ fn temporality_name(value: i32) -> &'static str {
 fn number_points(points: &[NumberDataPoint], losses: &mut Losses) -> Vec<DataPoint> {
     points
         .iter()
-        .map(|p| DataPoint {
-            attributes: string_map(&p.attributes),
-            start_timestamp: GoTime::from_unix_nanos(p.start_time_unix_nano),
-            timestamp: GoTime::from_unix_nanos(p.time_unix_nano),
-            value: number_value(p.value.as_ref(), losses),
-            exemplars: exemplars_to_gosight(&p.exemplars, losses),
-            ..Default::default()
+        .map(|p| {
+            point_extras(p.flags, losses);
+            DataPoint {
+                attributes: string_map(&p.attributes, losses),
+                start_timestamp: GoTime::from_unix_nanos(p.start_time_unix_nano),
+                timestamp: point_time(p.time_unix_nano, losses),
+                value: number_value(p.value.as_ref(), losses),
+                exemplars: exemplars_to_gosight(&p.exemplars, losses),
+                ..Default::default()
+            }
         })
         .collect()
 }
@@ -774,16 +881,19 @@ fn exemplars_to_gosight(list: &[otlp::Exemplar], losses: &mut Losses) -> Vec<mod
     list.iter()
         .map(|e| model::Exemplar {
             value: match e.value {
-                Some(exemplar::Value::AsDouble(d)) => d,
+                Some(exemplar::Value::AsDouble(d)) => finite(d, losses),
                 Some(exemplar::Value::AsInt(i)) => {
                     number_value(Some(&number_data_point::Value::AsInt(i)), losses)
                 }
-                None => 0.0,
+                None => number_value(None, losses),
             },
-            timestamp: GoTime::from_unix_nanos(e.time_unix_nano),
+            timestamp: {
+                losses.add("exemplars without a time", u64::from(e.time_unix_nano == 0));
+                GoTime::from_unix_nanos(e.time_unix_nano)
+            },
             trace_id: hex_encode(&e.trace_id),
             span_id: hex_encode(&e.span_id),
-            filtered_attributes: string_map(&e.filtered_attributes),
+            filtered_attributes: string_map(&e.filtered_attributes, losses),
         })
         .collect()
 }
