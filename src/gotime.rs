@@ -80,6 +80,32 @@ impl GoTime {
         }
     }
 
+    /// This time in a form RFC 3339 can write. Go's parser accepts offsets up to `±24:60`,
+    /// which can carry a time past year 9999 or before year 0, but its writer refuses an
+    /// offset of a day or more: such a time is written in UTC, or, when even UTC falls outside
+    /// years 0–9999, with its offset as read, or else clamped to the nearest writable instant
+    /// (far outside what OTLP's nanoseconds hold, so nothing sent changes).
+    pub fn writable(&self) -> GoTime {
+        const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+        const FIRST: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
+        let local = self.unix_secs + i64::from(self.offset_secs);
+        let fits = |secs: i64| (FIRST..=LAST).contains(&secs);
+        if self.offset_secs.unsigned_abs() < 86_400 && fits(local) {
+            *self
+        } else if fits(self.unix_secs) {
+            GoTime {
+                offset_secs: 0,
+                ..*self
+            }
+        } else if self.offset_secs.unsigned_abs() < 25 * 3600 && fits(local) {
+            *self
+        } else if self.unix_secs > LAST {
+            GoTime::from_parts(LAST, 999_999_999, 0)
+        } else {
+            GoTime::from_parts(FIRST, 0, 0)
+        }
+    }
+
     /// The current time, in UTC.
     pub fn now() -> Self {
         let since = std::time::SystemTime::now()
@@ -257,8 +283,10 @@ impl fmt::Debug for GoTime {
 }
 
 impl Serialize for GoTime {
+    /// Writes as Go's `MarshalJSON` does, and where Go fails, as the nearest time that reads
+    /// back: see [`GoTime::writable`].
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.collect_str(&self.writable())
     }
 }
 
@@ -400,6 +428,17 @@ mod tests {
         ] {
             assert!(GoTime::parse(bad).is_err(), "{bad} should be rejected");
         }
+    }
+
+    /// Go reads `+24:60` but refuses to write an offset of a day or more; so do we, and write
+    /// the instant in UTC instead.
+    #[test]
+    fn offsets_of_a_day_or_more_are_written_in_utc() {
+        let t = GoTime::parse("2025-05-29T13:16:34+24:60").unwrap();
+        let written = serde_json::to_string(&t).unwrap();
+        assert_eq!(written, r#""2025-05-28T12:16:34Z""#);
+        let back: GoTime = serde_json::from_str(&written).unwrap();
+        assert_eq!(back.unix_nanos(), t.unix_nanos());
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub mod commands;
 pub mod convert;
 pub mod core;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod gotime;
 pub mod model;
 pub mod otlp;
