@@ -1,3 +1,8 @@
+// Writes testdata/otlp-json/js-sdk.otlp.jsonl with the OpenTelemetry JavaScript SDK's own
+// OTLP JSON serializer, for tests/it/otlp_json.rs and convert's loss test. To regenerate:
+//   npm install @opentelemetry/api@1.9.1 @opentelemetry/sdk-metrics@2.12.1 \
+//     @opentelemetry/resources@2.12.1 @opentelemetry/otlp-transformer@0.223.1
+//   node tools/otlp-js-sdk.js   (writes /tmp/otlp-js/js-sdk.otlp.jsonl; copy it over)
 'use strict';
 const fs = require('fs');
 const { ValueType } = require('@opentelemetry/api');
