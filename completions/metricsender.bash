@@ -243,7 +243,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__replay)
-            opts="-e -H -w -o -v -q -h -V --format --strict --dry-run --max-line-bytes --endpoint --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
+            opts="-e -H -w -o -v -q -h -V --format --strict --dry-run --max-line-bytes --endpoint --protocol --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,6 +263,10 @@ _metricsender() {
                     ;;
                 -e)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "grpc http/protobuf http/json" -- "${cur}"))
                     return 0
                     ;;
                 --ca-cert)
@@ -365,7 +369,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__send)
-            opts="-e -H -w -o -v -q -h -V --metric --type --unit --attr --resource --namespace --subnamespace --json --file --count --duration --rate --metrics-per-payload --hosts --endpoint --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
+            opts="-e -H -w -o -v -q -h -V --metric --type --unit --attr --resource --namespace --subnamespace --json --file --count --duration --rate --metrics-per-payload --hosts --endpoint --protocol --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -433,6 +437,10 @@ _metricsender() {
                     ;;
                 -e)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --protocol)
+                    COMPREPLY=($(compgen -W "grpc http/protobuf http/json" -- "${cur}"))
                     return 0
                     ;;
                 --ca-cert)

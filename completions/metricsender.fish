@@ -52,12 +52,15 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l durat
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l rate -d 'Synthetic payloads per second across all workers, > 0 [default: unlimited]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l metrics-per-payload -d 'Metrics in each synthetic payload, ≥ 1' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l hosts -d 'Distinct hosts (resources) the synthetic payloads come from, ≥ 1' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s e -l endpoint -d 'OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317] [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s e -l endpoint -d 'OTLP endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317] (over HTTP: http://localhost:4318/v1/metrics; /v1/metrics is added to a URL without a path) [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l protocol -d 'OTLP transport and encoding [default: grpc] [env: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL]' -r -f -a "grpc\t''
+http/protobuf\t''
+http/json\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l ca-cert -d 'PEM file with the CA certificates to trust instead of the system roots [env: OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE, OTEL_EXPORTER_OTLP_CERTIFICATE]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l client-cert -d 'PEM client certificate for mutual TLS [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l client-key -d 'PEM private key of the client certificate [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY, OTEL_EXPORTER_OTLP_CLIENT_KEY]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l tls-server-name -d 'Name to verify the server certificate against [default: host of the endpoint]' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s H -l header -d 'gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable) [env: OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_HEADERS, as k=v,k2=v2]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s H -l header -d 'Header (gRPC metadata) sent with every export, e.g. -H authorization="Bearer x" (repeatable) [env: OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_HEADERS, as k=v,k2=v2]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l compression -d 'Request compression [default: none] [env: OTEL_EXPORTER_OTLP_METRICS_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION]' -r -f -a "none\t''
 gzip\t''
 zstd\t''"
@@ -93,12 +96,15 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l for
 gosight\t'GoSight MetricPayload NDJSON'
 otlp-json\t'OTLP JSON lines (MetricsData per line)'"
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l max-line-bytes -d 'Reject (not truncate) lines longer than this, in bytes (64MiB, 512KiB), ≥ 1' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s e -l endpoint -d 'OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317] [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s e -l endpoint -d 'OTLP endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317] (over HTTP: http://localhost:4318/v1/metrics; /v1/metrics is added to a URL without a path) [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l protocol -d 'OTLP transport and encoding [default: grpc] [env: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL]' -r -f -a "grpc\t''
+http/protobuf\t''
+http/json\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l ca-cert -d 'PEM file with the CA certificates to trust instead of the system roots [env: OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE, OTEL_EXPORTER_OTLP_CERTIFICATE]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l client-cert -d 'PEM client certificate for mutual TLS [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l client-key -d 'PEM private key of the client certificate [env: OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY, OTEL_EXPORTER_OTLP_CLIENT_KEY]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l tls-server-name -d 'Name to verify the server certificate against [default: host of the endpoint]' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s H -l header -d 'gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable) [env: OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_HEADERS, as k=v,k2=v2]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s H -l header -d 'Header (gRPC metadata) sent with every export, e.g. -H authorization="Bearer x" (repeatable) [env: OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_HEADERS, as k=v,k2=v2]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l compression -d 'Request compression [default: none] [env: OTEL_EXPORTER_OTLP_METRICS_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION]' -r -f -a "none\t''
 gzip\t''
 zstd\t''"

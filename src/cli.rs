@@ -135,10 +135,16 @@ pub enum ColorChoice {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Target")]
 pub struct TargetArgs {
-    /// OTLP/gRPC endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317]
-    /// [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]
+    /// OTLP endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317]
+    /// (over HTTP: http://localhost:4318/v1/metrics; /v1/metrics is added to a URL without a
+    /// path) [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]
     #[arg(short, long, value_name = "URL")]
     pub endpoint: Option<String>,
+
+    /// OTLP transport and encoding [default: grpc]
+    /// [env: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL]
+    #[arg(long, value_enum, value_name = "PROTOCOL")]
+    pub protocol: Option<Protocol>,
 
     /// Plaintext when the endpoint has no scheme (TLS otherwise)
     /// [env: OTEL_EXPORTER_OTLP_METRICS_INSECURE, OTEL_EXPORTER_OTLP_INSECURE]
@@ -164,7 +170,8 @@ pub struct TargetArgs {
     #[arg(long, value_name = "NAME")]
     pub tls_server_name: Option<String>,
 
-    /// gRPC metadata sent with every export, e.g. -H authorization="Bearer x" (repeatable)
+    /// Header (gRPC metadata) sent with every export, e.g. -H authorization="Bearer x"
+    /// (repeatable)
     /// [env: OTEL_EXPORTER_OTLP_METRICS_HEADERS, OTEL_EXPORTER_OTLP_HEADERS, as k=v,k2=v2]
     #[arg(short = 'H', long = "header", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub headers: Vec<(String, String)>,
@@ -178,6 +185,18 @@ pub struct TargetArgs {
     /// [env: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT, in milliseconds]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+}
+
+/// OTLP transport and encoding, as the specification names them.
+#[allow(missing_docs)] // the variants are the values users type; doc comments would become their help
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    #[value(name = "grpc")]
+    Grpc,
+    #[value(name = "http/protobuf")]
+    HttpProtobuf,
+    #[value(name = "http/json")]
+    HttpJson,
 }
 
 /// Request compression.

@@ -21,10 +21,13 @@ use crate::convert::Mapping;
 use crate::core::retry::RetryPolicy;
 use crate::core::{self, Control, CoreConfig, FailedOut, Report, Signal, Source};
 use crate::exit::{ConfigError, CreateError, ExitCode, OpenError, UsageError};
-use crate::sink::connection::{Compression, ConnectionError, TargetConfig, TlsConfig};
-use crate::sink::{FileSink, GrpcSink, NullSink, OutputFormat};
+use crate::sink::connection::{Compression, ConnectionError, Protocol, TargetConfig, TlsConfig};
+use crate::sink::{FileSink, GrpcSink, HttpEncoding, HttpSink, NullSink, OutputFormat};
 
 const DEFAULT_ENDPOINT: &str = "http://localhost:4317";
+const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318/v1/metrics";
+/// The OTLP/HTTP path of metrics.
+const METRICS_PATH: &str = "/v1/metrics";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads an environment variable; a function so tests can supply their own environment.
@@ -74,18 +77,22 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
                 _ => return Err(bad_env(&name, &v, "true or false")),
             },
         };
-    let endpoint = args
-        .endpoint
-        .clone()
-        .or_else(|| otel_env(env, "ENDPOINT").map(|(_, v)| v))
-        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-    let endpoint = if endpoint.contains("://") {
-        endpoint
-    } else if insecure {
-        format!("http://{endpoint}")
-    } else {
-        format!("https://{endpoint}")
+    let protocol = match args.protocol {
+        Some(p) => p,
+        None => match otel_env(env, "PROTOCOL") {
+            None => cli::Protocol::Grpc,
+            Some((name, v)) => cli::Protocol::from_str(&v, false)
+                .map_err(|_| bad_env(&name, &v, "grpc, http/protobuf or http/json"))?,
+        },
     };
+    let nonempty = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let endpoint = resolve_endpoint(
+        protocol,
+        args.endpoint.as_deref(),
+        nonempty("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT").as_deref(),
+        nonempty("OTEL_EXPORTER_OTLP_ENDPOINT").as_deref(),
+        insecure,
+    );
 
     // Read, and checked to hold what they must: material that does not parse is a
     // configuration error now (exit 78), not a handshake failure later.
@@ -190,6 +197,11 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
     }
     Ok(TargetConfig {
         endpoint,
+        protocol: match protocol {
+            cli::Protocol::Grpc => Protocol::Grpc,
+            cli::Protocol::HttpProtobuf => Protocol::HttpProtobuf,
+            cli::Protocol::HttpJson => Protocol::HttpJson,
+        },
         tls,
         headers,
         compression: match compression {
@@ -199,6 +211,58 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
         },
         timeout,
     })
+}
+
+/// The endpoint URL, as the OTLP exporter specification resolves it: over gRPC, the URL as
+/// given; over HTTP, the metrics-specific variable as given, the generic one with
+/// `v1/metrics` appended to its path, and a flag with `/v1/metrics` only when its path is
+/// empty or `/` (so `-e https://x/otlp/v1/metrics` is used as given). A URL without a scheme
+/// is `https://`, or `http://` with `--insecure`.
+fn resolve_endpoint(
+    protocol: cli::Protocol,
+    flag: Option<&str>,
+    metrics_env: Option<&str>,
+    generic_env: Option<&str>,
+    insecure: bool,
+) -> String {
+    let with_scheme = |url: &str| {
+        let url = url.trim();
+        if url.contains("://") {
+            url.to_owned()
+        } else if insecure {
+            format!("http://{url}")
+        } else {
+            format!("https://{url}")
+        }
+    };
+    // The path of a URL with a scheme: from the first `/` after the authority.
+    let path_of = |url: &str| -> String {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        rest.find('/')
+            .map_or(String::new(), |i| rest[i..].to_owned())
+    };
+    if protocol == cli::Protocol::Grpc {
+        return with_scheme(
+            flag.or(metrics_env)
+                .or(generic_env)
+                .unwrap_or(DEFAULT_ENDPOINT),
+        );
+    }
+    if let Some(flag) = flag {
+        let url = with_scheme(flag);
+        return match path_of(&url).as_str() {
+            "" | "/" => format!("{}{METRICS_PATH}", url.trim_end_matches('/')),
+            _ => url,
+        };
+    }
+    if let Some(url) = metrics_env {
+        return with_scheme(url);
+    }
+    if let Some(base) = generic_env {
+        let base = with_scheme(base);
+        return format!("{}{METRICS_PATH}", base.trim_end_matches('/'));
+    }
+    DEFAULT_HTTP_ENDPOINT.to_owned()
 }
 
 /// What a PEM file must hold.
@@ -383,7 +447,15 @@ pub async fn deliver<Src: Source>(
     } else {
         let target = target_config(target, &process_env)?;
         tracing::debug!(?target, "sending");
-        let sink = GrpcSink::new(&target).map_err(connection_error)?;
+        let encoding = match target.protocol {
+            Protocol::Grpc => {
+                let sink = GrpcSink::new(&target).map_err(connection_error)?;
+                return Ok(core::run(source, Arc::new(sink), config, control).await);
+            }
+            Protocol::HttpProtobuf => HttpEncoding::Protobuf,
+            Protocol::HttpJson => HttpEncoding::Json,
+        };
+        let sink = HttpSink::new(&target, encoding, config.workers).map_err(connection_error)?;
         return Ok(core::run(source, Arc::new(sink), config, control).await);
     };
     // Latency of a file write or of nothing at all is not an export latency.
@@ -396,6 +468,7 @@ pub async fn deliver<Src: Source>(
 fn warn_unused_target_flags(target: &TargetArgs, because: &str) {
     let given: Vec<&str> = [
         (target.endpoint.is_some(), "--endpoint"),
+        (target.protocol.is_some(), "--protocol"),
         (target.ca_cert.is_some(), "--ca-cert"),
         (target.client_cert.is_some(), "--client-cert"),
         (target.tls_server_name.is_some(), "--tls-server-name"),
@@ -509,6 +582,108 @@ pub fn open_output(
 mod tests {
     use super::*;
     use clap::Parser;
+
+    /// The OTLP exporter specification's endpoint table for HTTP ("Endpoint URLs for
+    /// OTLP/HTTP"), and gRPC's URL as given.
+    #[test]
+    fn endpoints_resolve_as_the_specification_says() {
+        let http = |args: &[&str], vars: &[(&str, &str)]| {
+            let mut args = args.to_vec();
+            args.extend(["--protocol", "http/protobuf"]);
+            target(&args, vars).unwrap().endpoint
+        };
+        // The generic variable: v1/metrics appended to its path, slash or not.
+        for (base, url) in [
+            ("http://collector:4318", "http://collector:4318/v1/metrics"),
+            ("http://collector:4318/", "http://collector:4318/v1/metrics"),
+            (
+                "https://gw.example.com/otlp",
+                "https://gw.example.com/otlp/v1/metrics",
+            ),
+            (
+                "https://gw.example.com/otlp/",
+                "https://gw.example.com/otlp/v1/metrics",
+            ),
+        ] {
+            assert_eq!(
+                http(&[], &[("OTEL_EXPORTER_OTLP_ENDPOINT", base)]),
+                url,
+                "{base}"
+            );
+        }
+        // The metrics-specific variable: as given, and it wins over the generic one.
+        let vars = [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:4318"),
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                "http://m:4318/custom/path",
+            ),
+        ];
+        assert_eq!(http(&[], &vars), "http://m:4318/custom/path");
+        assert_eq!(
+            http(
+                &[],
+                &[("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:4318")]
+            ),
+            "http://m:4318"
+        );
+        // The flag: /v1/metrics only when it has no path; it wins over both variables.
+        assert_eq!(
+            http(&["-e", "http://x:4318"], &vars),
+            "http://x:4318/v1/metrics"
+        );
+        assert_eq!(
+            http(&["-e", "http://x:4318/"], &[]),
+            "http://x:4318/v1/metrics"
+        );
+        assert_eq!(
+            http(&["-e", "https://x/otlp/v1/metrics"], &[]),
+            "https://x/otlp/v1/metrics"
+        );
+        assert_eq!(
+            http(&["-e", "x:4318", "--insecure"], &[]),
+            "http://x:4318/v1/metrics"
+        );
+        assert_eq!(http(&[], &[]), "http://localhost:4318/v1/metrics");
+        // gRPC: as given, defaulting to 4317.
+        assert_eq!(target(&[], &[]).unwrap().endpoint, "http://localhost:4317");
+        assert_eq!(
+            target(&[], &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317")])
+                .unwrap()
+                .endpoint,
+            "http://c:4317"
+        );
+    }
+
+    #[test]
+    fn the_protocol_comes_from_the_flag_then_the_variables() {
+        let protocol = |args: &[&str], vars: &[(&str, &str)]| target(args, vars).unwrap().protocol;
+        assert_eq!(protocol(&[], &[]), Protocol::Grpc);
+        assert_eq!(
+            protocol(&[], &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]),
+            Protocol::HttpJson
+        );
+        assert_eq!(
+            protocol(
+                &[],
+                &[
+                    ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+                    ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf")
+                ]
+            ),
+            Protocol::HttpProtobuf
+        );
+        assert_eq!(
+            protocol(
+                &["--protocol", "grpc"],
+                &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]
+            ),
+            Protocol::Grpc
+        );
+        let bad = target(&[], &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http")]).unwrap_err();
+        assert!(bad.to_string().contains("http/protobuf"), "{bad}");
+        assert!(bad.downcast_ref::<UsageError>().is_some());
+    }
 
     fn target(args: &[&str], vars: &[(&str, &str)]) -> Result<TargetConfig> {
         let cli =

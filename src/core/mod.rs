@@ -15,6 +15,7 @@ pub mod split;
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -180,12 +181,38 @@ pub struct Control {
     stop_sending: CancellationToken,
     abort: CancellationToken,
     ending: Mutex<Ending>,
+    /// The largest request the server took, learned from its refusals (HTTP 413); 0 until
+    /// one comes.
+    server_request_limit: AtomicUsize,
 }
 
 impl Control {
     /// A fresh run.
     pub fn new() -> Arc<Self> {
         Arc::new(Control::default())
+    }
+
+    /// The request size limit in effect: `configured`, or less once the server refused a
+    /// request for its size.
+    pub fn request_limit(&self, configured: usize) -> usize {
+        match self.server_request_limit.load(Relaxed) {
+            0 => configured,
+            learned => learned.min(configured),
+        }
+    }
+
+    /// Keeps requests at most `limit` bytes for the rest of the run (never raises it).
+    pub fn lower_request_limit(&self, limit: usize) {
+        let limit = limit.max(1);
+        let _ = self
+            .server_request_limit
+            .fetch_update(Relaxed, Relaxed, |current| {
+                Some(if current == 0 {
+                    limit
+                } else {
+                    current.min(limit)
+                })
+            });
     }
 
     /// Ends the run for `ending`: stop reading, start nothing new, dead-letter what is queued.

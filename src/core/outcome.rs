@@ -57,6 +57,13 @@ pub enum ExportOutcome {
         /// Whether a connection was ever established in this run.
         ever_reached: bool,
     },
+    /// The server refused the request for its size (HTTP 413): its limit is below
+    /// `--max-request-bytes`. The request is halved and the halves sent, down to one data
+    /// point, and the smaller limit kept for the rest of the run.
+    TooLarge {
+        /// What went wrong.
+        failure: Failure,
+    },
     /// Trying again cannot help (the server refused this request).
     Permanent {
         /// What went wrong.

@@ -46,6 +46,20 @@ enum Original {
     KeptBySender,
 }
 
+/// Why a request was not delivered.
+enum Undelivered {
+    /// It failed: its payloads are dead-lettered for this.
+    Failed(Failure),
+    /// The server refused it for its size: smaller requests may go through.
+    TooLarge(Failure),
+}
+
+impl From<Failure> for Undelivered {
+    fn from(failure: Failure) -> Self {
+        Undelivered::Failed(failure)
+    }
+}
+
 /// What of a payload is not acknowledged yet.
 enum Pending {
     /// The payload as a whole (it may share a request with others).
@@ -96,11 +110,18 @@ impl Ledger {
     fn dead_letter_lines(&self) -> Vec<u8> {
         let mut out = Vec::new();
         let unacked: Vec<&ExportMetricsServiceRequest> = match &self.pending {
-            Pending::Parts(parts) if parts.iter().any(|(_, acked)| *acked) => parts
-                .iter()
-                .filter(|(_, acked)| !acked)
-                .map(|(part, _)| part)
-                .collect(),
+            // (A part split again after a 413 is left empty, and marked acknowledged.)
+            Pending::Parts(parts)
+                if parts
+                    .iter()
+                    .any(|(part, acked)| *acked && !part.resource_metrics.is_empty()) =>
+            {
+                parts
+                    .iter()
+                    .filter(|(_, acked)| !acked)
+                    .map(|(part, _)| part)
+                    .collect()
+            }
             _ => {
                 match &self.original {
                     Original::Line { bytes, .. } => {
@@ -330,13 +351,18 @@ impl<S: Sink> Worker<S> {
         };
         let request = ExportMetricsServiceRequest { resource_metrics };
         let prepared = self.sink.prepare(&request);
-        let limit = self.config.max_request_bytes;
+        let limit = self.request_limit();
         if self.sink.wire_size(&prepared).is_none_or(|n| n <= limit) {
             match self.export_with_retry(&prepared).await {
-                Ok(()) => ledgers.iter_mut().for_each(Ledger::acknowledged),
-                Err(failure) => ledgers.iter_mut().for_each(|l| l.failed(&failure)),
+                Ok(()) => return ledgers.iter_mut().for_each(Ledger::acknowledged),
+                Err(Undelivered::Failed(failure)) => {
+                    return ledgers.iter_mut().for_each(|l| l.failed(&failure));
+                }
+                // Split below, under the limit the server showed.
+                Err(Undelivered::TooLarge(_)) => {
+                    self.control.lower_request_limit(request.encoded_len() / 2);
+                }
             }
-            return;
         }
         drop(prepared);
         if ledgers.len() > 1 {
@@ -353,40 +379,85 @@ impl<S: Sink> Worker<S> {
         }
     }
 
+    /// The request size limit in effect.
+    fn request_limit(&self) -> usize {
+        self.control.request_limit(self.config.max_request_bytes)
+    }
+
     /// Sends one payload's request in parts under the size limit. Parts not acknowledged,
-    /// tried or not, stay in the ledger and are dead-lettered when it is dropped.
+    /// tried or not, stay in the ledger and are dead-lettered when it is dropped. A part the
+    /// server refuses for its size is split again under half its size, down to one data
+    /// point.
     async fn deliver_split(&self, mut ledger: Ledger, request: ExportMetricsServiceRequest) {
-        let mut sendable = Vec::new();
         let mut parts = Vec::new();
-        for part in split::split_request(request, self.config.max_request_bytes) {
+        let mut to_send = std::collections::VecDeque::new();
+        self.plan_parts(request, &mut ledger, &mut parts, &mut to_send);
+        ledger.pending = Pending::Parts(parts);
+        while let Some(index) = to_send.pop_front() {
+            if self.control.is_halted() {
+                break;
+            }
+            let Pending::Parts(parts) = &mut ledger.pending else {
+                return;
+            };
+            let prepared = self.sink.prepare(&parts[index].0);
+            match self.export_with_retry(&prepared).await {
+                Ok(()) => parts[index].1 = true,
+                Err(Undelivered::Failed(failure)) => ledger.failed(&failure),
+                Err(Undelivered::TooLarge(failure)) => {
+                    let part = &parts[index].0;
+                    if count_data_points(&part.resource_metrics) <= 1 {
+                        // Nothing smaller to send: this point fails, the rest goes on.
+                        ledger.failed(&failure);
+                        continue;
+                    }
+                    self.control.lower_request_limit(part.encoded_len() / 2);
+                    // The part gives way to its pieces, tried next and in order.
+                    let part = std::mem::take(&mut parts[index].0);
+                    let mut pieces = Vec::new();
+                    let mut pieces_to_send = std::collections::VecDeque::new();
+                    self.plan_parts(part, &mut ledger, &mut pieces, &mut pieces_to_send);
+                    let Pending::Parts(parts) = &mut ledger.pending else {
+                        return;
+                    };
+                    let first = parts.len();
+                    // The emptied part stays, acknowledged: it holds nothing any more.
+                    parts[index].1 = true;
+                    parts.extend(pieces);
+                    for piece in pieces_to_send.into_iter().rev() {
+                        to_send.push_front(first + piece);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Splits `request` under the limit in effect into `parts`, noting in `to_send` which
+    /// are to be sent. A data point over the limit is still tried when it is within
+    /// `--max-request-bytes` (the limit learned from the server is only an estimate);
+    /// over that, it fails alone.
+    fn plan_parts(
+        &self,
+        request: ExportMetricsServiceRequest,
+        ledger: &mut Ledger,
+        parts: &mut Vec<(ExportMetricsServiceRequest, bool)>,
+        to_send: &mut std::collections::VecDeque<usize>,
+    ) {
+        for part in split::split_request(request, self.request_limit()) {
             match part {
                 Ok(part) => {
-                    sendable.push(parts.len());
+                    to_send.push_back(parts.len());
                     parts.push((part, false));
+                }
+                Err(too_large) if too_large.size <= self.config.max_request_bytes => {
+                    to_send.push_back(parts.len());
+                    parts.push((too_large.request, false));
                 }
                 // Only this point fails; the rest of the payload is still sent.
                 Err(too_large) => {
                     ledger.failed(&Failure::new("too large", too_large.to_string()));
                     parts.push((too_large.request, false));
                 }
-            }
-        }
-        ledger.pending = Pending::Parts(parts);
-        for index in sendable {
-            if self.control.is_halted() {
-                break;
-            }
-            let Pending::Parts(parts) = &ledger.pending else {
-                return;
-            };
-            let prepared = self.sink.prepare(&parts[index].0);
-            match self.export_with_retry(&prepared).await {
-                Ok(()) => {
-                    if let Pending::Parts(parts) = &mut ledger.pending {
-                        parts[index].1 = true;
-                    }
-                }
-                Err(failure) => ledger.failed(&failure),
             }
         }
     }
@@ -409,14 +480,14 @@ impl<S: Sink> Worker<S> {
     }
 
     /// Exports one request, retrying what is worth retrying; `Err` when it was not delivered.
-    async fn export_with_retry(&self, prepared: &S::Prepared) -> Result<(), Failure> {
+    async fn export_with_retry(&self, prepared: &S::Prepared) -> Result<(), Undelivered> {
         let stats = &self.control.stats;
         let policy = self.config.retry;
         let started = Instant::now();
         let mut backoff = Backoff::new(&policy);
         // A halt may come while a batch was being packed: nothing new starts after it.
         if self.control.is_halted() {
-            return Err(Failure::new("not sent", self.control.ending().reason()));
+            return Err(Failure::new("not sent", self.control.ending().reason()).into());
         }
         loop {
             let attempt = Instant::now();
@@ -425,7 +496,7 @@ impl<S: Sink> Worker<S> {
                 () = self.control.aborted() => return Err(Failure::new(
                     "aborted",
                     "aborted in flight by a second signal (the server may have received it)",
-                )),
+                ).into()),
                 outcome = self.sink.export(prepared) => outcome,
             };
             let (failure, retry_after, unreachable) = match outcome {
@@ -445,18 +516,19 @@ impl<S: Sink> Worker<S> {
                     }
                     return Ok(());
                 }
-                ExportOutcome::Permanent { failure } => return Err(failure),
+                ExportOutcome::Permanent { failure } => return Err(failure.into()),
+                ExportOutcome::TooLarge { failure } => return Err(Undelivered::TooLarge(failure)),
                 ExportOutcome::Misconfigured { failure } => {
                     self.halt(Ending::Misconfigured(failure.message.clone()));
-                    return Err(failure);
+                    return Err(failure.into());
                 }
                 ExportOutcome::OutputFailed { failure } => {
                     self.halt(Ending::OutputFailed(failure.message.clone()));
-                    return Err(failure);
+                    return Err(failure.into());
                 }
                 ExportOutcome::OutputClosed { failure } => {
                     self.control.halt(Ending::OutputClosed);
-                    return Err(failure);
+                    return Err(failure.into());
                 }
                 ExportOutcome::Retryable {
                     failure,
@@ -484,7 +556,7 @@ impl<S: Sink> Worker<S> {
                     Some(true) => self.halt(Ending::EndpointLost(failure.message.clone())),
                     None => {}
                 }
-                Err(failure)
+                Err(failure.into())
             };
             if !policy.enabled {
                 return give_up(failure);
@@ -497,7 +569,8 @@ impl<S: Sink> Worker<S> {
                         self.control.ending().reason()
                     ),
                     kind: failure.kind,
-                })
+                }
+                .into())
             };
             if self.control.is_halted() {
                 return not_retried(failure);

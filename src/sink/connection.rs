@@ -14,11 +14,27 @@ use tonic::codegen::http::Uri;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
+use crate::core::{ExportOutcome, Failure};
+
+/// The OTLP transport and, over HTTP, the body encoding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Protocol {
+    /// OTLP/gRPC.
+    #[default]
+    Grpc,
+    /// OTLP/HTTP with protobuf bodies.
+    HttpProtobuf,
+    /// OTLP/HTTP with OTLP JSON bodies.
+    HttpJson,
+}
+
 /// Where and how to export.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TargetConfig {
-    /// `http://host:port` (plaintext) or `https://host:port` (TLS).
+    /// `http://host:port` (plaintext) or `https://host:port` (TLS); over HTTP, with the path.
     pub endpoint: String,
+    /// The transport.
+    pub protocol: Protocol,
     /// TLS settings, for `https://` endpoints.
     pub tls: Option<TlsConfig>,
     /// gRPC metadata sent with every export.
@@ -34,6 +50,7 @@ impl std::fmt::Debug for TargetConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TargetConfig")
             .field("endpoint", &self.endpoint)
+            .field("protocol", &self.protocol)
             .field("tls", &self.tls)
             .field(
                 "headers",
@@ -103,6 +120,86 @@ impl Reached {
     /// Whether a connection was ever established.
     pub fn ever(&self) -> bool {
         self.0.load(Relaxed)
+    }
+
+    /// A failure with no answer from the server: retried; "unreachable" while no connection
+    /// was ever established.
+    pub fn unanswered(&self, failure: Failure) -> ExportOutcome {
+        if self.ever() {
+            ExportOutcome::Retryable {
+                failure,
+                retry_after: None,
+            }
+        } else {
+            self.unreachable(failure)
+        }
+    }
+
+    /// No connection could be made.
+    pub fn unreachable(&self, failure: Failure) -> ExportOutcome {
+        ExportOutcome::Unreachable {
+            failure,
+            ever_reached: self.ever(),
+        }
+    }
+}
+
+/// A failed TLS handshake, described by `chain`, with the fix for `error`.
+pub fn tls_failure_message(error: &rustls::Error, chain: &str) -> String {
+    use rustls::Error as E;
+    let fix = match error {
+        E::InvalidMessage(_) | E::InappropriateMessage { .. } => {
+            "the server does not seem to speak TLS: for plaintext use an http:// endpoint or \
+             --insecure"
+        }
+        E::InvalidCertificate(rustls::CertificateError::NotValidForName)
+        | E::InvalidCertificate(rustls::CertificateError::NotValidForNameContext { .. }) => {
+            "the server's certificate names another host: pass the name it holds with \
+             --tls-server-name"
+        }
+        E::InvalidCertificate(
+            rustls::CertificateError::Expired
+            | rustls::CertificateError::ExpiredContext { .. }
+            | rustls::CertificateError::NotValidYet
+            | rustls::CertificateError::NotValidYetContext { .. },
+        ) => "the server's certificate is outside its validity dates: check it, and the clock",
+        E::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer | rustls::CertificateError::BadSignature,
+        ) => {
+            "the server's certificate is not trusted: pass the CA that signed it with \
+             --ca-cert"
+        }
+        E::InvalidCertificate(_) => {
+            "the server's certificate cannot be used as it is (a self-signed CA certificate \
+             presented by the server itself cannot be; it needs a leaf signed by a CA passed \
+             with --ca-cert)"
+        }
+        E::AlertReceived(_) => {
+            "the server refused the handshake: if it requires mutual TLS, pass --client-cert \
+             and --client-key"
+        }
+        _ => "check the TLS options (--ca-cert, --client-cert, --client-key, --tls-server-name)",
+    };
+    format!("TLS handshake failed: {chain} ({fix})")
+}
+
+/// The rustls error beneath `error`, if a TLS handshake failed (tokio-rustls wraps it in an
+/// `io::Error`, whose `source` skips it).
+pub fn tls_error_in<'a>(
+    mut error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(tls) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|e| e.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls);
+        }
+        error = error.source()?;
     }
 }
 
@@ -182,6 +279,155 @@ pub fn channel(config: &TargetConfig) -> Result<(Channel, Reached), ConnectionEr
     Ok((endpoint.connect_with_connector_lazy(connector), reached))
 }
 
+/// The connector OTLP/HTTP connects with: TCP (noted in [`Reached`]), through the proxy the
+/// environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, as curl reads them; an
+/// HTTP CONNECT tunnel), then TLS for `https://` (rustls, ALPN offering h2 and HTTP/1.1).
+pub type OtlpHttpConnector = hyper_rustls::HttpsConnector<ProxyConnector>;
+
+/// TCP to the endpoint, or a CONNECT tunnel through a proxy to it.
+#[derive(Debug, Clone)]
+pub struct ProxyConnector {
+    direct: NotingConnector,
+    tunnel: Option<hyper_util::client::legacy::connect::proxy::Tunnel<NotingConnector>>,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl tower::Service<Uri> for ProxyConnector {
+    type Response = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        match &mut self.tunnel {
+            Some(tunnel) => tunnel.poll_ready(cx).map_err(Into::into),
+            None => self.direct.poll_ready(cx).map_err(Into::into),
+        }
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        match &mut self.tunnel {
+            Some(tunnel) => {
+                let connecting = tunnel.call(uri);
+                Box::pin(async move { connecting.await.map_err(Into::into) })
+            }
+            None => {
+                let connecting = self.direct.call(uri);
+                Box::pin(async move { connecting.await.map_err(Into::into) })
+            }
+        }
+    }
+}
+
+/// Builds the OTLP/HTTP connector for `config`, and the `Reached` it notes connections in.
+pub fn http_connector(
+    config: &TargetConfig,
+) -> Result<(OtlpHttpConnector, Reached), ConnectionError> {
+    let endpoint_error = |reason: String| ConnectionError::Endpoint {
+        endpoint: config.endpoint.clone(),
+        reason,
+    };
+    let uri: Uri = config
+        .endpoint
+        .parse()
+        .map_err(|e: tonic::codegen::http::uri::InvalidUri| endpoint_error(e.to_string()))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(endpoint_error(
+            "the scheme must be http:// (plaintext) or https:// (TLS)".to_owned(),
+        ));
+    }
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(config.timeout));
+    let reached = Reached::default();
+    let direct = NotingConnector {
+        http,
+        reached: reached.clone(),
+    };
+    let tunnel = hyper_util::client::proxy::matcher::Matcher::from_env()
+        .intercept(&uri)
+        .map(|proxy| {
+            let mut tunnel = hyper_util::client::legacy::connect::proxy::Tunnel::new(
+                proxy.uri().clone(),
+                direct.clone(),
+            );
+            if let Some(auth) = proxy.basic_auth() {
+                tunnel = tunnel.with_auth(auth.clone());
+            }
+            tracing::debug!(proxy = %proxy.uri(), "connecting through a proxy");
+            tunnel
+        });
+    let tls = client_tls(config)?;
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http();
+    let builder = match config.tls.as_ref().and_then(|t| t.server_name.clone()) {
+        Some(name) => {
+            let name = rustls::pki_types::ServerName::try_from(name.clone()).map_err(|e| {
+                ConnectionError::Tls {
+                    endpoint: config.endpoint.clone(),
+                    reason: format!("--tls-server-name {name:?}: {e}"),
+                }
+            })?;
+            builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
+        }
+        None => builder,
+    };
+    let connector = builder
+        .enable_all_versions()
+        .wrap_connector(ProxyConnector { direct, tunnel });
+    Ok((connector, reached))
+}
+
+/// The rustls client configuration of `config`: its CA or the system roots, and its client
+/// certificate for mutual TLS.
+fn client_tls(config: &TargetConfig) -> Result<rustls::ClientConfig, ConnectionError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let tls_error = |reason: String| ConnectionError::Tls {
+        endpoint: config.endpoint.clone(),
+        reason,
+    };
+    let tls = config.tls.clone().unwrap_or_default();
+    let mut roots = rustls::RootCertStore::empty();
+    match &tls.ca_pem {
+        Some(pem) => {
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                let cert = cert.map_err(|e| tls_error(format!("CA certificate: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| tls_error(format!("CA certificate: {e}")))?;
+            }
+        }
+        // Only https:// endpoints need them; a machine without any fails at the handshake.
+        None if config.endpoint.starts_with("https://") => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+        }
+        None => {}
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| tls_error(e.to_string()))?
+    .with_root_certificates(roots);
+    match &tls.identity_pem {
+        Some((cert, key)) => {
+            let certs = CertificateDer::pem_slice_iter(cert)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| tls_error(format!("client certificate: {e}")))?;
+            let key = PrivateKeyDer::from_pem_slice(key)
+                .map_err(|e| tls_error(format!("client key: {e}")))?;
+            builder
+                .with_client_auth_cert(certs, key)
+                .map_err(|e| tls_error(format!("client certificate and key: {e}")))
+        }
+        None => Ok(builder.with_no_client_auth()),
+    }
+}
+
 /// The metadata map sent with every export, validated once.
 pub fn metadata(headers: &[(String, String)]) -> Result<MetadataMap, ConnectionError> {
     let mut map = MetadataMap::new();
@@ -209,6 +455,7 @@ mod tests {
     fn config(endpoint: &str) -> TargetConfig {
         TargetConfig {
             endpoint: endpoint.into(),
+            protocol: Protocol::Grpc,
             tls: None,
             headers: vec![("Authorization".into(), "Bearer secret".into())],
             compression: None,

@@ -19,7 +19,9 @@ use tonic::transport::Channel;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use super::connection::{self, Compression, ConnectionError, Reached, TargetConfig};
+use super::connection::{
+    self, tls_failure_message, Compression, ConnectionError, Reached, TargetConfig,
+};
 use crate::core::{ExportOutcome, Failure, Sink};
 use crate::otlp::{ExportMetricsServiceRequest, ExportMetricsServiceResponse, EXPORT_PATH};
 
@@ -96,7 +98,7 @@ impl Sink for GrpcSink {
         // tonic enforces the deadline itself; this is the guard for the wait before the call.
         let answer = tokio::time::timeout(self.timeout, call).await;
         match answer {
-            Err(_) => self.unanswered(self.deadline_passed()),
+            Err(_) => self.reached.unanswered(self.deadline_passed()),
             Ok(Ok(response)) => {
                 let partial = response.into_inner().partial_success.unwrap_or_default();
                 ExportOutcome::Acknowledged {
@@ -110,34 +112,13 @@ impl Sink for GrpcSink {
 }
 
 impl GrpcSink {
-    /// A failure with no answer from the server: retried; "unreachable" while no connection
-    /// was ever established.
-    fn unanswered(&self, failure: Failure) -> ExportOutcome {
-        if self.reached.ever() {
-            ExportOutcome::Retryable {
-                failure,
-                retry_after: None,
-            }
-        } else {
-            self.unreachable(failure)
-        }
-    }
-
-    /// No connection could be made.
-    fn unreachable(&self, failure: Failure) -> ExportOutcome {
-        ExportOutcome::Unreachable {
-            failure,
-            ever_reached: self.reached.ever(),
-        }
-    }
-
     /// The outcome of a failed call.
     fn classify(&self, status: &tonic::Status) -> ExportOutcome {
         match transport_cause(status) {
             None => classify_server_status(status),
-            Some(Cause::DeadlinePassed) => self.unanswered(self.deadline_passed()),
+            Some(Cause::DeadlinePassed) => self.reached.unanswered(self.deadline_passed()),
             Some(Cause::Tls(error)) => ExportOutcome::Misconfigured {
-                failure: Failure::new("TLS", tls_failure_message(error, status)),
+                failure: Failure::new("TLS", tls_failure_message(error, &error_chain(status))),
             },
             // A TLS record read as an HTTP/2 frame is too large for one: the server speaks
             // TLS to a plaintext client.
@@ -150,10 +131,10 @@ impl GrpcSink {
                     ),
                 ),
             },
-            Some(Cause::NotHttp2) => {
-                self.unanswered(Failure::new("connection lost", error_chain(status)))
-            }
-            Some(Cause::Refused) => self.unreachable(Failure::new(
+            Some(Cause::NotHttp2) => self
+                .reached
+                .unanswered(Failure::new("connection lost", error_chain(status))),
+            Some(Cause::Refused) => self.reached.unreachable(Failure::new(
                 "connection refused",
                 format!(
                     "{} (is the server listening at the endpoint?)",
@@ -162,7 +143,7 @@ impl GrpcSink {
             )),
             // A connection lost before the answer: gRPC clients report it as UNAVAILABLE,
             // and the request is worth sending again.
-            Some(Cause::Lost) => self.unanswered(Failure::new(
+            Some(Cause::Lost) => self.reached.unanswered(Failure::new(
                 if self.reached.ever() {
                     "connection lost"
                 } else {
@@ -216,45 +197,6 @@ fn transport_cause(status: &tonic::Status) -> Option<Cause<'_>> {
             None => return Some(cause),
         }
     }
-}
-
-/// A failed TLS handshake, with the fix.
-fn tls_failure_message(error: &rustls::Error, status: &tonic::Status) -> String {
-    use rustls::Error as E;
-    let fix = match error {
-        E::InvalidMessage(_) | E::InappropriateMessage { .. } => {
-            "the server does not seem to speak TLS: for plaintext use an http:// endpoint or \
-             --insecure"
-        }
-        E::InvalidCertificate(rustls::CertificateError::NotValidForName)
-        | E::InvalidCertificate(rustls::CertificateError::NotValidForNameContext { .. }) => {
-            "the server's certificate names another host: pass the name it holds with \
-             --tls-server-name"
-        }
-        E::InvalidCertificate(
-            rustls::CertificateError::Expired
-            | rustls::CertificateError::ExpiredContext { .. }
-            | rustls::CertificateError::NotValidYet
-            | rustls::CertificateError::NotValidYetContext { .. },
-        ) => "the server's certificate is outside its validity dates: check it, and the clock",
-        E::InvalidCertificate(
-            rustls::CertificateError::UnknownIssuer | rustls::CertificateError::BadSignature,
-        ) => {
-            "the server's certificate is not trusted: pass the CA that signed it with \
-             --ca-cert"
-        }
-        E::InvalidCertificate(_) => {
-            "the server's certificate cannot be used as it is (a self-signed CA certificate \
-             presented by the server itself cannot be; it needs a leaf signed by a CA passed \
-             with --ca-cert)"
-        }
-        E::AlertReceived(_) => {
-            "the server refused the handshake: if it requires mutual TLS, pass --client-cert \
-             and --client-key"
-        }
-        _ => "check the TLS options (--ca-cert, --client-cert, --client-key, --tls-server-name)",
-    };
-    format!("TLS handshake failed: {} ({fix})", error_chain(status))
 }
 
 /// The OTLP exporter rules for a server's status: retry CANCELLED, DEADLINE_EXCEEDED,
@@ -444,7 +386,7 @@ mod tests {
         let Some(Cause::Tls(error)) = transport_cause(&not_tls) else {
             panic!("not read as TLS")
         };
-        assert!(tls_failure_message(error, &not_tls).contains("--insecure"));
+        assert!(tls_failure_message(error, &error_chain(&not_tls)).contains("--insecure"));
         let lost = tonic::Status::from_error(Box::new(std::io::Error::from(
             std::io::ErrorKind::BrokenPipe,
         )));

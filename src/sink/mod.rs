@@ -3,9 +3,11 @@
 pub mod connection;
 mod file;
 mod grpc;
+mod http;
 
 pub use file::{FileSink, OutputFormat};
 pub use grpc::{code_name as grpc_code_name, GrpcSink};
+pub use http::{HttpEncoding, HttpSink};
 
 use crate::core::{ExportOutcome, Sink};
 use crate::otlp::ExportMetricsServiceRequest;
