@@ -464,15 +464,36 @@ pub enum MetricType {
 /// `metricsender dump`.
 #[derive(Debug, Clone, Args)]
 pub struct DumpArgs {
-    /// OTLP/gRPC metrics receiver address
+    /// OTLP/gRPC metrics receiver address; none: OTLP/HTTP only (with --listen-http)
     #[arg(
         long,
-        value_name = "ADDR",
+        value_name = "ADDR|none",
         default_value = "127.0.0.1:4317",
         conflicts_with = "input",
         help_heading = "Input"
     )]
     pub listen: String,
+
+    /// Also accept OTLP/HTTP, protobuf and JSON, on /v1/metrics at this address
+    /// [default when given bare: 127.0.0.1:4318]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        num_args = 0..=1,
+        default_missing_value = "127.0.0.1:4318",
+        conflicts_with = "input",
+        help_heading = "Input"
+    )]
+    pub listen_http: Option<String>,
+
+    /// Answer browsers from this origin over OTLP/HTTP (CORS); * for any (repeatable)
+    #[arg(
+        long,
+        value_name = "ORIGIN",
+        requires = "listen_http",
+        help_heading = "Input"
+    )]
+    pub cors_origin: Vec<String>,
 
     /// Instead of listening, read these captures (a converter); .gz and .zst are decompressed
     #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "Input")]

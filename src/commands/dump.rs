@@ -7,7 +7,7 @@ use super::{file_sink, finish, handle_signals, progress_enabled, read_file, OnSi
 use crate::cli::{DumpArgs, OutputFormat as OutputFormatArg};
 use crate::core::retry::RetryPolicy;
 use crate::core::{self, Control, CoreConfig, LineFormat};
-use crate::exit::ExitCode;
+use crate::exit::{ExitCode, UsageError};
 use crate::sink::OutputFormat;
 use crate::source::files::{open_all, FileSource};
 use crate::source::listener::{ListenerOptions, ListenerSource, ListenerTls};
@@ -37,26 +37,47 @@ pub async fn run(args: DumpArgs, quiet: bool) -> Result<ExitCode> {
     };
     // Inputs and the listener first: nothing is created when they cannot be had.
     let report = if args.input.is_empty() {
+        let grpc_addr = (args.listen != "none").then(|| args.listen.clone());
+        if grpc_addr.is_none() && args.listen_http.is_none() {
+            return Err(UsageError::new(
+                "--listen none leaves nothing to listen on: add --listen-http [ADDR]",
+            )
+            .into());
+        }
         let source = ListenerSource::bind(ListenerOptions {
-            addr: args.listen.clone(),
+            addr: grpc_addr,
+            http_addr: args.listen_http.clone(),
+            cors_origins: args.cors_origin.clone(),
             tls: listener_tls(&args)?,
             max_request_bytes: usize::try_from(args.max_request_bytes).unwrap_or(usize::MAX),
             count: args.count,
             duration: args.duration,
         })
         .await?;
-        let addr = source
+        let scheme = if source.is_tls() {
+            "https://"
+        } else {
+            "http://"
+        };
+        let grpc = source
             .local_addr()
-            .wrap_err("reading the listener's address")?;
+            .transpose()
+            .wrap_err("reading the listener's address")?
+            .map(|addr| format!("{scheme}{addr}"));
+        let http = source
+            .http_local_addr()
+            .transpose()
+            .wrap_err("reading the listener's address")?
+            .map(|addr| format!("{scheme}{addr}{}", crate::otlp::METRICS_HTTP_PATH));
+        let listening = match (grpc, http) {
+            (Some(grpc), Some(http)) => format!("{grpc} (OTLP/gRPC) and {http} (OTLP/HTTP)"),
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => String::new(),
+        };
         let sink = file_sink(&args.output, args.append, format, control.clone())?;
         if !quiet {
             crate::say(&format!(
-                "listening on {}{addr}, writing {} to {output_name}\n",
-                if source.is_tls() {
-                    "https://"
-                } else {
-                    "http://"
-                },
+                "listening on {listening}, writing {} to {output_name}\n",
                 match format {
                     OutputFormat::GoSight => "GoSight NDJSON",
                     OutputFormat::OtlpJson => "OTLP JSON lines",

@@ -27,7 +27,7 @@ use crate::sink::{FileSink, GrpcSink, HttpEncoding, HttpSink, NullSink, OutputFo
 const DEFAULT_ENDPOINT: &str = "http://localhost:4317";
 const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318/v1/metrics";
 /// The OTLP/HTTP path of metrics.
-const METRICS_PATH: &str = "/v1/metrics";
+const METRICS_PATH: &str = crate::otlp::METRICS_HTTP_PATH;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads an environment variable; a function so tests can supply their own environment.

@@ -74,6 +74,8 @@ pub const METRICS_SERVICE: &str = "opentelemetry.proto.collector.metrics.v1.Metr
 
 /// The gRPC path of its Export method.
 pub const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+/// The OTLP/HTTP path of metrics.
+pub const METRICS_HTTP_PATH: &str = "/v1/metrics";
 
 /// A string-valued attribute.
 pub fn kv(key: impl Into<String>, value: impl Into<String>) -> KeyValue {

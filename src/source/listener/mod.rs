@@ -1,5 +1,6 @@
-//! An OTLP/gRPC metrics receiver as a source (`dump`): a local stand-in for a collector, so a
-//! developer sees exactly what a client sends.
+//! An OTLP metrics receiver as a source (`dump`): a local stand-in for a collector, so a
+//! developer sees exactly what a client sends. It speaks OTLP/gRPC, OTLP/HTTP (`http.rs`), or
+//! both, into one queue.
 //!
 //! - Setup is loud: [`ListenerSource::bind`] binds the address and loads the TLS material, so
 //!   every setup failure is reported before anything says "listening".
@@ -24,11 +25,14 @@ use bytes::{Buf, Bytes};
 use prost::Message;
 use tokio::sync::{oneshot, Semaphore};
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::codegen::{http, BoxFuture};
+use tonic::codegen::{http as http_types, BoxFuture};
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+
+mod http;
 
 use crate::core::{Body, Control, Feed, Source, SourceError, Unit};
 use crate::exit::{ConfigError, UsageError};
+use crate::otlp::ExportMetricsServiceRequest;
 use crate::otlp::{ExportMetricsServiceResponse, EXPORT_PATH, METRICS_SERVICE};
 use crate::sink::grpc_code_name;
 
@@ -48,8 +52,12 @@ pub struct ListenerTls {
 /// What the receiver is asked to do.
 #[derive(Debug, Clone)]
 pub struct ListenerOptions {
-    /// Where to listen, `host:port`.
-    pub addr: String,
+    /// Where to listen for OTLP/gRPC, `host:port`; `None`: not at all.
+    pub addr: Option<String>,
+    /// Where to listen for OTLP/HTTP, `host:port`; `None`: not at all.
+    pub http_addr: Option<String>,
+    /// Origins whose browsers may export over HTTP (CORS); `*` for any.
+    pub cors_origins: Vec<String>,
     /// TLS on the listener, if any.
     pub tls: Option<ListenerTls>,
     /// Largest request accepted; larger ones are refused with RESOURCE_EXHAUSTED.
@@ -62,10 +70,33 @@ pub struct ListenerOptions {
 
 /// The receiver, bound and configured.
 pub struct ListenerSource {
-    listener: tokio::net::TcpListener,
-    server: Server,
+    grpc: Option<(tokio::net::TcpListener, Server)>,
+    http: Option<http::HttpListener>,
     tls: bool,
     options: ListenerOptions,
+}
+
+/// Binds `addr` for `flag`: an address that does not parse is a usage error, one that cannot
+/// be bound a configuration error.
+async fn bind_tcp(
+    addr: &str,
+    flag: &str,
+    example: &str,
+) -> color_eyre::eyre::Result<tokio::net::TcpListener> {
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => Ok(listener),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Err(UsageError::new(format!(
+            "{flag} {addr}: not an address to listen on ({e}); e.g. {example}"
+        ))
+        .into()),
+        Err(e) => Err(color_eyre::Section::suggestion(
+            color_eyre::eyre::Report::new(ConfigError {
+                what: format!("{flag} {addr}"),
+                reason: format!("cannot listen there: {e}"),
+            }),
+            format!("is another dump or collector using that address? pick another with {flag}"),
+        )),
+    }
 }
 
 impl ListenerSource {
@@ -93,35 +124,39 @@ impl ListenerSource {
                 ),
             })?;
         }
-        let listener =
-            match tokio::net::TcpListener::bind(&options.addr).await {
-                Ok(listener) => listener,
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-                    return Err(UsageError::new(format!(
-                        "--listen {}: not an address to listen on ({e}); e.g. 127.0.0.1:4317",
-                        options.addr
-                    ))
-                    .into())
-                }
-                Err(e) => return Err(color_eyre::Section::suggestion(
-                    color_eyre::eyre::Report::new(ConfigError {
-                        what: format!("--listen {}", options.addr),
-                        reason: format!("cannot listen there: {e}"),
-                    }),
-                    "is another dump or collector using that address? pick another with --listen",
-                )),
-            };
+        let grpc = match &options.addr {
+            Some(addr) => Some((bind_tcp(addr, "--listen", "127.0.0.1:4317").await?, server)),
+            None => None,
+        };
+        let http = match &options.http_addr {
+            Some(addr) => {
+                let listener = bind_tcp(addr, "--listen-http", "127.0.0.1:4318").await?;
+                let tls = match &options.tls {
+                    Some(tls) => Some(http::tls_acceptor(tls)?),
+                    None => None,
+                };
+                Some(http::HttpListener { listener, tls })
+            }
+            None => None,
+        };
         Ok(ListenerSource {
-            listener,
-            server,
+            grpc,
+            http,
             tls: options.tls.is_some(),
             options,
         })
     }
 
-    /// The address it listens on (the real port when 0 was asked for).
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+    /// The address it listens on for OTLP/gRPC (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.grpc
+            .as_ref()
+            .map(|(listener, _)| listener.local_addr())
+    }
+
+    /// The address it listens on for OTLP/HTTP.
+    pub fn http_local_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.http.as_ref().map(|h| h.listener.local_addr())
     }
 
     /// Whether it speaks TLS.
@@ -151,38 +186,67 @@ impl Source for ListenerSource {
             budget: Semaphore::new(max_request_bytes.min(u32::MAX as usize)),
             max_request_bytes,
         });
-        let route = ExportRoute {
-            receiver: receiver.clone(),
-        };
-        let counting = control.clone();
-        // tonic sets TCP_NODELAY only on sockets it binds itself; without it every answer
-        // (headers, message, trailers) waits on the client's delayed ACK.
-        let incoming =
-            tonic::transport::server::TcpIncoming::from(self.listener).with_nodelay(Some(true));
-        let serving = self
-            .server
-            .layer(tower::util::MapResponseLayer::new(
-                move |response: http::Response<tonic::body::Body>| {
-                    count_refusal(&counting, response)
-                },
-            ))
-            .add_service(route)
-            .serve_with_incoming_shutdown(incoming, control.stopped());
-        // A graceful stop waits for clients to close their connections; a second signal
-        // does not.
-        let served = tokio::select! {
-            served = serving => served.map_err(|e| {
-                SourceError(format!(
-                    "the listener stopped: {}",
-                    crate::core::error_chain_of(&e)
-                ))
-            }),
-            () = control.aborted() => Ok(()),
-        };
+        let grpc = self.grpc.map(|(listener, server)| {
+            serve_grpc(listener, server, receiver.clone(), control.clone())
+        });
+        let http = self.http.map(|listener| {
+            http::serve(
+                listener,
+                receiver.clone(),
+                self.options.cors_origins.clone(),
+                control.clone(),
+            )
+        });
+        let (grpc, http) = tokio::join!(
+            async move {
+                match grpc {
+                    Some(serving) => serving.await,
+                    None => Ok(()),
+                }
+            },
+            async move {
+                match http {
+                    Some(serving) => serving.await,
+                    None => Ok(()),
+                }
+            }
+        );
         // Connections still open hold the receiver; the queue must close all the same, for
         // the pipeline to end.
         receiver.close();
-        served
+        grpc.and(http)
+    }
+}
+
+async fn serve_grpc(
+    listener: tokio::net::TcpListener,
+    server: Server,
+    receiver: Arc<Receiver>,
+    control: Arc<Control>,
+) -> Result<(), SourceError> {
+    let route = ExportRoute { receiver };
+    let counting = control.clone();
+    // tonic sets TCP_NODELAY only on sockets it binds itself; without it every answer
+    // (headers, message, trailers) waits on the client's delayed ACK.
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let serving = server
+        .layer(tower::util::MapResponseLayer::new(
+            move |response: http_types::Response<tonic::body::Body>| {
+                count_refusal(&counting, response)
+            },
+        ))
+        .add_service(route)
+        .serve_with_incoming_shutdown(incoming, control.stopped());
+    // A graceful stop waits for clients to close their connections; a second signal does
+    // not.
+    tokio::select! {
+        served = serving => served.map_err(|e| {
+            SourceError(format!(
+                "the gRPC listener stopped: {}",
+                crate::core::error_chain_of(&e)
+            ))
+        }),
+        () = control.aborted() => Ok(()),
     }
 }
 
@@ -224,7 +288,13 @@ impl Receiver {
         crate::core::report::lock(&self.feed).take();
     }
 
-    async fn export(&self, body: Bytes) -> Result<ExportMetricsServiceResponse, tonic::Status> {
+    /// Decodes `body` with `decode` under the byte budget, queues it, and waits until it is
+    /// written: `Ok` only then.
+    async fn export(
+        &self,
+        body: Bytes,
+        decode: impl FnOnce(&[u8]) -> Result<ExportMetricsServiceRequest, String>,
+    ) -> Result<ExportMetricsServiceResponse, tonic::Status> {
         let size = body
             .len()
             .clamp(1, self.max_request_bytes.min(u32::MAX as usize));
@@ -232,7 +302,7 @@ impl Receiver {
         // The budget is never closed, so acquiring cannot fail; the permit is held until
         // the request is answered.
         let _permit = self.budget.acquire_many(permits).await;
-        let request = crate::otlp::wire::decode_request(&body).map_err(|e| {
+        let request = decode(&body).map_err(|e| {
             self.refuse(
                 "undecodable",
                 tonic::Status::invalid_argument(format!(
@@ -290,12 +360,12 @@ impl tonic::server::NamedService for ExportRoute {
     const NAME: &'static str = METRICS_SERVICE;
 }
 
-impl<B> tower::Service<http::Request<B>> for ExportRoute
+impl<B> tower::Service<http_types::Request<B>> for ExportRoute
 where
     B: tonic::codegen::Body + Send + 'static,
     B::Error: Into<tonic::codegen::StdError> + Send + 'static,
 {
-    type Response = http::Response<tonic::body::Body>;
+    type Response = http_types::Response<tonic::body::Body>;
     type Error = Infallible;
     type Future = BoxFuture<Self::Response, Self::Error>;
 
@@ -303,7 +373,7 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, request: http_types::Request<B>) -> Self::Future {
         let receiver = self.receiver.clone();
         Box::pin(async move {
             if request.uri().path() != EXPORT_PATH {
@@ -333,7 +403,9 @@ impl tonic::server::UnaryService<Bytes> for ExportCall {
         let receiver = self.0.clone();
         Box::pin(async move {
             receiver
-                .export(request.into_inner())
+                .export(request.into_inner(), |body| {
+                    crate::otlp::wire::decode_request(body).map_err(|e| e.to_string())
+                })
                 .await
                 .map(tonic::Response::new)
         })
@@ -387,8 +459,8 @@ impl Decoder for RawRequest {
 /// which OTLP clients retry for ever, where gRPC's own servers say RESOURCE_EXHAUSTED.
 fn count_refusal(
     control: &Control,
-    mut response: http::Response<tonic::body::Body>,
-) -> http::Response<tonic::body::Body> {
+    mut response: http_types::Response<tonic::body::Body>,
+) -> http_types::Response<tonic::body::Body> {
     let Some(status) = tonic::Status::from_header_map(response.headers()) else {
         return response;
     };
@@ -400,7 +472,7 @@ fn count_refusal(
         tonic::Code::OutOfRange | tonic::Code::ResourceExhausted => {
             response
                 .headers_mut()
-                .insert("grpc-status", http::HeaderValue::from_static("8"));
+                .insert("grpc-status", http_types::HeaderValue::from_static("8"));
             "too large (--max-request-bytes)"
         }
         tonic::Code::Unimplemented => "unimplemented (compression or method)",
