@@ -7,7 +7,8 @@
 //!   objects for one struct merge, and an array decodes element by element into the slice that
 //!   is there (Go reuses the elements, so `[{"a":1}]` then `[{"b":2}]` gives `[{"a":1,"b":2}]`).
 //! - A `null` element of an array leaves that element as it was.
-//! - A value of the wrong type rejects the line even when a later key replaces it.
+//! - A value of the wrong type rejects the line even when a later key replaces it, but for
+//!   one replaced by a later `null` or `[]` (listed in `testdata/go/divergences.txt`).
 //!
 //! The line is first read into [`GoJson`], which keeps members in document order with repeated
 //! keys; [`GoValues`] is then a serde `Deserializer` that decodes "these values, one after the
@@ -19,6 +20,8 @@ use serde::de::value::{MapDeserializer, SeqDeserializer};
 use serde::de::{Error as _, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{forward_to_deserialize_any, Deserialize, Deserializer};
 use serde_json::{Error, Number, Value};
+
+use crate::gotime::GoTime;
 
 /// A JSON value with object members in document order and repeated keys kept.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,10 +167,22 @@ impl<'de> Deserializer<'de> for GoValues {
 
     /// A scalar whose type the target decides (a time): the last non-null value, `null` when
     /// there is none.
+    ///
+    /// Only times are read this way: a replaced value must have been a time too (Go keeps the
+    /// first error of `Time.UnmarshalJSON`).
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.0.into_iter().rfind(|v| !v.is_null()) {
-            Some(value) => value.into_value().deserialize_any(visitor),
-            None => visitor.visit_unit(),
+        let mut values: Vec<GoJson> = self.0.into_iter().filter(|v| !v.is_null()).collect();
+        let Some(last) = values.pop() else {
+            return visitor.visit_unit();
+        };
+        let is_time = |v: &GoJson| matches!(v, GoJson::String(s) if GoTime::parse(s).is_ok());
+        match values.into_iter().find(|v| !is_time(v)) {
+            // The time visitor names what is wrong with it.
+            Some(replaced) => match replaced.into_value().deserialize_any(visitor) {
+                Err(e) => Err(e),
+                Ok(_) => Err(Error::custom("a value of the wrong type")),
+            },
+            None => last.into_value().deserialize_any(visitor),
         }
     }
 
@@ -255,19 +270,15 @@ impl<'de> Deserializer<'de> for GoValues {
 
     /// A string map: `null` empties it, each object adds its entries (a repeated key keeps
     /// its last value, and a `null` value is the empty string).
+    ///
+    /// Every entry since the last `null` is handed over in order, repeated keys too, so that
+    /// each value is type-checked (as Go decodes each) and the map keeps the last.
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let mut entries: Vec<(String, GoJson)> = Vec::new();
         for value in self.0 {
             match value {
                 GoJson::Null => entries.clear(),
-                GoJson::Object(members) => {
-                    for (key, value) in members {
-                        match entries.iter_mut().find(|(k, _)| *k == key) {
-                            Some(entry) => entry.1 = value,
-                            None => entries.push((key, value)),
-                        }
-                    }
-                }
+                GoJson::Object(members) => entries.extend(members),
                 other => return other.into_value().deserialize_map(visitor),
             }
         }
@@ -321,8 +332,31 @@ impl<'de> Deserializer<'de> for GoValues {
         visitor.visit_newtype_struct(self)
     }
 
+    // No field of the model has these types; should one come, its replaced values are
+    // checked like any scalar's.
+    scalar!(
+        deserialize_bool,
+        |v| matches!(v, GoJson::Bool(_)),
+        visit_bool(false)
+    );
+    scalar!(
+        deserialize_i32,
+        |v| matches!(v, GoJson::Number(n) if n.as_i64().is_some_and(|n| i32::try_from(n).is_ok())),
+        visit_i32(0)
+    );
+    scalar!(
+        deserialize_u32,
+        |v| matches!(v, GoJson::Number(n) if n.as_u64().is_some_and(|n| u32::try_from(n).is_ok())),
+        visit_u32(0)
+    );
+    scalar!(
+        deserialize_f32,
+        |v| matches!(v, GoJson::Number(_)),
+        visit_f32(0.0)
+    );
+
     forward_to_deserialize_any! {
-        bool i8 i16 i32 i128 u8 u16 u32 u128 f32 char bytes byte_buf
+        i8 i16 i128 u8 u16 u128 char bytes byte_buf
         unit unit_struct tuple tuple_struct enum identifier ignored_any
     }
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 )
 
@@ -68,7 +69,7 @@ func edgeLines() [][]byte {
 		add(points(`"start_timestamp":` + q + `,"count":1`))
 		add(points(`"count":1,"exemplars":[{"value":1,"timestamp":` + q + `}]`))
 	}
-	// Go reads the time's raw JSON text without unescaping it.
+	// Escapes in a time string: Go 1.27 unescapes them before parsing.
 	for _, raw := range []string{`"2025-05-29T13:16:34\u005a"`, `"\u0032025-05-29T13:16:34Z"`, `"2025-05-29T13:16:34\/Z"`,
 		`null`, `5`, `true`, `{}`, `[]`, `"null"`} {
 		add(payload(`{"name":"m","value":1}`, raw))
@@ -218,7 +219,65 @@ func edgeLines() [][]byte {
 		many = append(many, fmt.Sprintf(`{"namespace":"N","name":"m%d","timestamp":"2025-05-29T13:16:34.%dZ","value":%d.25,"dimensions":{"i":"%d"}}`, i, i+1, i, i))
 	}
 	add(payload(strings.Join(many, ","), ts))
+
+	// Added after the big line, so that earlier line numbers stay put: replaced values of
+	// the wrong type, numbers out of range in unknown fields, and seeded repeated keys.
+	add(`{"timestamp":"garbage","timestamp":"2025-05-29T13:16:34Z"}`)
+	add(`{"timestamp":5,"timestamp":"2025-05-29T13:16:34Z"}`)
+	add(agent(`"timestamp":"garbage","timestamp":"2025-05-29T13:16:34Z","value":1`))
+	add(points(`"count":1,"timestamp":"x","timestamp":null`))
+	add(agent(`"value":1,"dimensions":{"a":1,"a":"x"}`))
+	add(agent(`"value":1,"dimensions":{"a":1},"dimensions":{"a":"x"}`))
+	add(agent(`"value":1,"dimensions":{"a":"1","b":"2","a":"3","b":null}`))
+	add(`{"metrics":[{"name":5}],"metrics":[]}`)
+	add(`{"metrics":[{"name":5}],"metrics":null}`)
+	add(agent(`"value":1,"stats":{"count":"x"},"stats":{"count":1}`))
+	add(`{"hostname":"h","x":1e400}`)
+	add(`{"hostname":"h","x":[1e400]}`)
+	add(`{"hostname":"h","x":{"y":-1e400}}`)
+	lines = append(lines, repeatedKeys(400)...)
 	return lines
+}
+
+// repeatedKeys writes n lines whose keys repeat with values of every type, from a fixed seed.
+func repeatedKeys(n int) [][]byte {
+	rng := rand.New(rand.NewPCG(27, 1))
+	values := map[string][]string{
+		"host_id":    {`"h"`, `null`, `5`, `""`, `["x"]`},
+		"timestamp":  {`"2025-05-29T13:16:34Z"`, `"2025-05-29T7:16:34,5+24:00"`, `null`, `"bad"`, `1`},
+		"value":      {`1.5`, `null`, `"1"`, `-0`, `[]`},
+		"stats":      {`{"min":1,"count":2}`, `{"max":3}`, `null`, `[]`, `{"count":"x"}`, `{"count":1.5}`},
+		"dimensions": {`{"a":"1"}`, `{"a":null,"b":"2"}`, `null`, `{"a":1}`, `[]`, `{}`},
+		"meta":       {`{"hostname":"m","labels":{"k":"v"}}`, `{"os":"linux"}`, `null`, `[]`, `{"labels":null}`},
+		"data_points": {`[{"value":1,"count":2}]`, `[{"sum":3},{"value":4}]`, `null`, `[]`, `[null]`,
+			`[{"timestamp":"bad"}]`, `[{"count":-1}]`},
+	}
+	payloadKeys := []string{"host_id", "HOST_ID", "timestamp", "Timestamp", "meta", "META"}
+	metricKeys := []string{"value", "VALUE", "stats", "Stats", "dimensions", "timestamp", "data_points", "Data_Points", "meta"}
+	canonical := func(key string) string { return strings.ToLower(key) }
+	pick := func(keys []string) string {
+		key := keys[rng.IntN(len(keys))]
+		options := values[canonical(key)]
+		return fmt.Sprintf(`"%s":%s`, key, options[rng.IntN(len(options))])
+	}
+	var out [][]byte
+	for i := 0; i < n; i++ {
+		var metrics []string
+		for m := 0; m < 1+rng.IntN(2); m++ {
+			fields := []string{`"name":"m"`}
+			for k := 0; k < 2+rng.IntN(4); k++ {
+				fields = append(fields, pick(metricKeys))
+			}
+			metrics = append(metrics, "{"+strings.Join(fields, ",")+"}")
+		}
+		fields := []string{`"metrics":[` + strings.Join(metrics, ",") + `]`}
+		for k := 0; k < 1+rng.IntN(4); k++ {
+			fields = append(fields, pick(payloadKeys))
+		}
+		rng.Shuffle(len(fields), func(a, b int) { fields[a], fields[b] = fields[b], fields[a] })
+		out = append(out, []byte("{"+strings.Join(fields, ",")+"}"))
+	}
+	return out
 }
 
 // quote writes s as a JSON string with only the quotes and backslashes escaped, so what the
