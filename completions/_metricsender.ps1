@@ -32,7 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'metricsender' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print the version')
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint')
-            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file replay reads')
+            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Receive OTLP metrics over gRPC or HTTP (or convert captures) and write them to a file replay reads')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -136,7 +136,9 @@ Register-ArgumentCompleter -Native -CommandName 'metricsender' -ScriptBlock {
             break
         }
         'metricsender;dump' {
-            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'OTLP/gRPC metrics receiver address')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'OTLP/gRPC metrics receiver address; none: OTLP/HTTP only (with --listen-http)')
+            [CompletionResult]::new('--listen-http', '--listen-http', [CompletionResultType]::ParameterName, 'Also accept OTLP/HTTP, protobuf and JSON, on /v1/metrics at this address [default when given bare: 127.0.0.1:4318]')
+            [CompletionResult]::new('--cors-origin', '--cors-origin', [CompletionResultType]::ParameterName, 'Answer browsers from this origin over OTLP/HTTP (CORS); * for any (repeatable)')
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Instead of listening, read these captures (a converter); .gz and .zst are decompressed')
             [CompletionResult]::new('--max-request-bytes', '--max-request-bytes', [CompletionResultType]::ParameterName, 'Largest request accepted, in bytes (4MiB, 512KiB), ≥ 1024; larger ones are refused')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after this many requests written, ≥ 1')
@@ -176,7 +178,7 @@ Register-ArgumentCompleter -Native -CommandName 'metricsender' -ScriptBlock {
         'metricsender;help' {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint')
-            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file replay reads')
+            [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Receive OTLP metrics over gRPC or HTTP (or convert captures) and write them to a file replay reads')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break

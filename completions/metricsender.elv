@@ -29,7 +29,7 @@ set edit:completion:arg-completer[metricsender] = {|@words|
             cand --version 'Print the version'
             cand send 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint'
             cand replay 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint'
-            cand dump 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file replay reads'
+            cand dump 'Receive OTLP metrics over gRPC or HTTP (or convert captures) and write them to a file replay reads'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -130,7 +130,9 @@ set edit:completion:arg-completer[metricsender] = {|@words|
             cand --version 'Print the version'
         }
         &'metricsender;dump'= {
-            cand --listen 'OTLP/gRPC metrics receiver address'
+            cand --listen 'OTLP/gRPC metrics receiver address; none: OTLP/HTTP only (with --listen-http)'
+            cand --listen-http 'Also accept OTLP/HTTP, protobuf and JSON, on /v1/metrics at this address [default when given bare: 127.0.0.1:4318]'
+            cand --cors-origin 'Answer browsers from this origin over OTLP/HTTP (CORS); * for any (repeatable)'
             cand --input 'Instead of listening, read these captures (a converter); .gz and .zst are decompressed'
             cand --max-request-bytes 'Largest request accepted, in bytes (4MiB, 512KiB), ≥ 1024; larger ones are refused'
             cand --count 'Stop after this many requests written, ≥ 1'
@@ -168,7 +170,7 @@ set edit:completion:arg-completer[metricsender] = {|@words|
         &'metricsender;help'= {
             cand send 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint'
             cand replay 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint'
-            cand dump 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file replay reads'
+            cand dump 'Receive OTLP metrics over gRPC or HTTP (or convert captures) and write them to a file replay reads'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
         }

@@ -33,7 +33,7 @@ complete -c metricsender -n "__fish_metricsender_needs_command" -s h -l help -d 
 complete -c metricsender -n "__fish_metricsender_needs_command" -s V -l version -d 'Print the version'
 complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "send" -d 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint'
 complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "replay" -d 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint'
-complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "dump" -d 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file replay reads'
+complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "dump" -d 'Receive OTLP metrics over gRPC or HTTP (or convert captures) and write them to a file replay reads'
 complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c metricsender -n "__fish_metricsender_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l metric -d 'A metric to send, NAME=VALUE (repeatable)' -r
@@ -138,7 +138,9 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s v -
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s q -l quiet -d 'Errors only: no logs, no progress, no text summary (--summary json still prints)'
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s h -l help -d 'Print help (-h a summary, --help all of it)'
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s V -l version -d 'Print the version'
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l listen -d 'OTLP/gRPC metrics receiver address' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l listen -d 'OTLP/gRPC metrics receiver address; none: OTLP/HTTP only (with --listen-http)' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l listen-http -d 'Also accept OTLP/HTTP, protobuf and JSON, on /v1/metrics at this address [default when given bare: 127.0.0.1:4318]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l cors-origin -d 'Answer browsers from this origin over OTLP/HTTP (CORS); * for any (repeatable)' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l input -d 'Instead of listening, read these captures (a converter); .gz and .zst are decompressed' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l max-request-bytes -d 'Largest request accepted, in bytes (4MiB, 512KiB), ≥ 1024; larger ones are refused' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l count -d 'Stop after this many requests written, ≥ 1' -r
@@ -171,6 +173,6 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand completions" -
 complete -c metricsender -n "__fish_metricsender_using_subcommand completions" -s V -l version -d 'Print the version'
 complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "send" -d 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint'
 complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "replay" -d 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint'
-complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "dump" -d 'Receive OTLP/gRPC metrics (or convert captures) and write them to a file replay reads'
+complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "dump" -d 'Receive OTLP metrics over gRPC or HTTP (or convert captures) and write them to a file replay reads'
 complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c metricsender -n "__fish_metricsender_using_subcommand help; and not __fish_seen_subcommand_from send replay dump completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -94,7 +94,7 @@ key file cannot be opened · 69 endpoint never reached · 73 output cannot be cr
 130/143 interrupted by SIGINT/SIGTERM.")]
     Replay(Box<ReplayArgs>),
 
-    /// Receive OTLP/gRPC metrics (or convert captures) and write them to a file replay reads
+    /// Receive OTLP metrics over gRPC or HTTP (or convert captures) and write them to a file replay reads
     #[command(after_help = "Examples:
   metricsender dump                           # listen on 127.0.0.1:4317, OTLP JSON to stdout
   metricsender dump --listen 0.0.0.0:4317 -o captured.jsonl --count 100

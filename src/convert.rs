@@ -491,6 +491,117 @@ fn exemplars(list: Vec<model::Exemplar>, times: &mut Times) -> Vec<otlp::Exempla
 
 // ─── OTLP → GoSight ────────────────────────────────────────────────────────────────────────
 
+/// Something OTLP holds that GoSight cannot, counted by kind under `not_representable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)] // each variant is its name
+pub enum Loss {
+    SchemaUrls,
+    ResourceEntityRefs,
+    DroppedAttributeCounts,
+    ResourcesWithoutDataPoints,
+    ResourceAttributesMadeTags,
+    RepeatedResourceAttributeKeys,
+    EmptyResourceAttributeValues,
+    ScopeVersions,
+    ScopeAttributes,
+    ScopeNamesThatDoNotSplitBack,
+    RepeatedScopeNames,
+    ScopesWithoutMetrics,
+    MetricMetadata,
+    MetricsWithoutData,
+    MetricsWithoutDataPoints,
+    AttributeValuesMadeStrings,
+    AttributesWithoutValue,
+    EmptyAttributeKeysOrValues,
+    RepeatedAttributeKeys,
+    IntegerValuesMadeDoubles,
+    IntegerValuesRounded,
+    PointsWithoutValue,
+    ExemplarsWithoutValue,
+    NonFiniteNumbers,
+    PointsWithoutTime,
+    ExemplarsWithoutTime,
+    DataPointFlags,
+    TemporalitiesMadeCumulative,
+    HistogramMinMax,
+    HistogramPointsWithoutSum,
+    ExponentialHistogramDataPoints,
+}
+
+impl Loss {
+    /// Every kind, in the order the README lists them.
+    pub const ALL: [Loss; 31] = [
+        Loss::SchemaUrls,
+        Loss::ResourceEntityRefs,
+        Loss::DroppedAttributeCounts,
+        Loss::ResourcesWithoutDataPoints,
+        Loss::ResourceAttributesMadeTags,
+        Loss::RepeatedResourceAttributeKeys,
+        Loss::EmptyResourceAttributeValues,
+        Loss::ScopeVersions,
+        Loss::ScopeAttributes,
+        Loss::ScopeNamesThatDoNotSplitBack,
+        Loss::RepeatedScopeNames,
+        Loss::ScopesWithoutMetrics,
+        Loss::MetricMetadata,
+        Loss::MetricsWithoutData,
+        Loss::MetricsWithoutDataPoints,
+        Loss::AttributeValuesMadeStrings,
+        Loss::AttributesWithoutValue,
+        Loss::EmptyAttributeKeysOrValues,
+        Loss::RepeatedAttributeKeys,
+        Loss::IntegerValuesMadeDoubles,
+        Loss::IntegerValuesRounded,
+        Loss::PointsWithoutValue,
+        Loss::ExemplarsWithoutValue,
+        Loss::NonFiniteNumbers,
+        Loss::PointsWithoutTime,
+        Loss::ExemplarsWithoutTime,
+        Loss::DataPointFlags,
+        Loss::TemporalitiesMadeCumulative,
+        Loss::HistogramMinMax,
+        Loss::HistogramPointsWithoutSum,
+        Loss::ExponentialHistogramDataPoints,
+    ];
+
+    /// The name the summary counts it under.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::SchemaUrls => "schema URLs",
+            Loss::ResourceEntityRefs => "resource entity references",
+            Loss::DroppedAttributeCounts => "dropped-attribute counts",
+            Loss::ResourcesWithoutDataPoints => "resources without data points",
+            Loss::ResourceAttributesMadeTags => "resource attributes made tags",
+            Loss::RepeatedResourceAttributeKeys => "repeated resource attribute keys",
+            Loss::EmptyResourceAttributeValues => "empty resource attribute values",
+            Loss::ScopeVersions => "scope versions",
+            Loss::ScopeAttributes => "scope attributes",
+            Loss::ScopeNamesThatDoNotSplitBack => "scope names that do not split back",
+            Loss::RepeatedScopeNames => "repeated scope names",
+            Loss::ScopesWithoutMetrics => "scopes without metrics",
+            Loss::MetricMetadata => "metric metadata",
+            Loss::MetricsWithoutData => "metrics without data",
+            Loss::MetricsWithoutDataPoints => "metrics without data points",
+            Loss::AttributeValuesMadeStrings => "attribute values made strings",
+            Loss::AttributesWithoutValue => "attributes without a value",
+            Loss::EmptyAttributeKeysOrValues => "empty attribute keys or values",
+            Loss::RepeatedAttributeKeys => "repeated attribute keys",
+            Loss::IntegerValuesMadeDoubles => "integer values made doubles",
+            Loss::IntegerValuesRounded => "integer values rounded to a float",
+            Loss::PointsWithoutValue => "points without a value",
+            Loss::ExemplarsWithoutValue => "exemplars without a value",
+            Loss::NonFiniteNumbers => "non-finite numbers",
+            Loss::PointsWithoutTime => "points without a time",
+            Loss::ExemplarsWithoutTime => "exemplars without a time",
+            Loss::DataPointFlags => "data point flags",
+            Loss::TemporalitiesMadeCumulative => "aggregation temporalities made cumulative",
+            Loss::HistogramMinMax => "histogram min/max",
+            Loss::HistogramPointsWithoutSum => "histogram points without a sum",
+            Loss::ExponentialHistogramDataPoints => "exponential histogram data points",
+        }
+    }
+}
+
 /// What the GoSight model could not hold in an OTLP → GoSight conversion, by kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Losses {
@@ -498,10 +609,12 @@ pub struct Losses {
 }
 
 impl Losses {
-    fn add(&mut self, what: &'static str, n: u64) {
+    /// Counts `n` of `loss`.
+    pub fn add(&mut self, loss: Loss, n: u64) {
         if n == 0 {
             return;
         }
+        let what = loss.name();
         match self.counts.iter_mut().find(|(w, _)| *w == what) {
             Some((_, count)) => *count += n,
             None => self.counts.push((what, n)),
@@ -510,8 +623,11 @@ impl Losses {
 
     /// Adds another report to this one.
     pub fn merge(&mut self, other: &Losses) {
-        for (what, n) in &other.counts {
-            self.add(what, *n);
+        for &(what, n) in &other.counts {
+            match self.counts.iter_mut().find(|(w, _)| *w == what) {
+                Some((_, count)) => *count += n,
+                None => self.counts.push((what, n)),
+            }
         }
     }
 
@@ -548,40 +664,55 @@ pub fn resource_metrics_to_payload(
     losses: &mut Losses,
 ) -> MetricPayload {
     let mut meta = Meta::default();
-    losses.add("schema URLs", u64::from(!rm.schema_url.is_empty()));
+    losses.add(Loss::SchemaUrls, u64::from(!rm.schema_url.is_empty()));
     if let Some(resource) = &rm.resource {
+        losses.add(Loss::ResourceEntityRefs, resource.entity_refs.len() as u64);
         losses.add(
-            "resource entity references",
-            resource.entity_refs.len() as u64,
-        );
-        losses.add(
-            "dropped-attribute counts",
+            Loss::DroppedAttributeCounts,
             u64::from(resource.dropped_attributes_count > 0),
         );
         for attribute in &resource.attributes {
             let value = attribute_text(attribute.value.as_ref(), losses);
             if value.is_empty() {
-                losses.add("empty resource attribute values", 1);
+                losses.add(Loss::EmptyResourceAttributeValues, 1);
             }
-            if !set_resource_attribute(&mut meta, &attribute.key, value) {
-                losses.add("resource attributes made tags", 1);
+            match set_resource_attribute(&mut meta, &attribute.key, value) {
+                Placed::AsIs => {}
+                Placed::AsTag => losses.add(Loss::ResourceAttributesMadeTags, 1),
+                Placed::OverAnother => losses.add(Loss::RepeatedResourceAttributeKeys, 1),
+                Placed::Nowhere => losses.add(Loss::EmptyAttributeKeysOrValues, 1),
             }
         }
     }
+    losses.add(
+        Loss::ScopesWithoutMetrics,
+        rm.scope_metrics
+            .iter()
+            .filter(|sm| sm.metrics.is_empty())
+            .count() as u64,
+    );
     let mut metrics = Vec::new();
+    let mut scope_names: Vec<&str> = Vec::new();
     for sm in &rm.scope_metrics {
-        losses.add("schema URLs", u64::from(!sm.schema_url.is_empty()));
-        let scope = sm.scope.clone().unwrap_or_default();
-        losses.add("scope versions", u64::from(!scope.version.is_empty()));
-        losses.add("scope attributes", scope.attributes.len() as u64);
-        losses.add(
-            "dropped-attribute counts",
-            u64::from(scope.dropped_attributes_count > 0),
-        );
-        let (namespace, subnamespace) = scope.name.split_once('.').unwrap_or((&scope.name, ""));
+        losses.add(Loss::SchemaUrls, u64::from(!sm.schema_url.is_empty()));
+        let name = sm.scope.as_ref().map_or("", |s| s.name.as_str());
+        if let Some(scope) = &sm.scope {
+            losses.add(Loss::ScopeVersions, u64::from(!scope.version.is_empty()));
+            losses.add(Loss::ScopeAttributes, scope.attributes.len() as u64);
+            losses.add(
+                Loss::DroppedAttributeCounts,
+                u64::from(scope.dropped_attributes_count > 0),
+            );
+        }
+        // Two scopes of one name come back as one.
+        if scope_names.contains(&name) && !sm.metrics.is_empty() {
+            losses.add(Loss::RepeatedScopeNames, 1);
+        }
+        scope_names.push(name);
+        let (namespace, subnamespace) = name.split_once('.').unwrap_or((name, ""));
         // `a.` splits into `a` and an empty subnamespace, which names scope `a`.
-        if !is_scope_name(&scope.name, namespace, subnamespace) {
-            losses.add("scope names", 1);
+        if !is_scope_name(name, namespace, subnamespace) {
+            losses.add(Loss::ScopeNamesThatDoNotSplitBack, 1);
         }
         for m in &sm.metrics {
             metric_to_gosight(m, namespace, subnamespace, &mut metrics, losses);
@@ -598,34 +729,64 @@ pub fn resource_metrics_to_payload(
     }
 }
 
+/// Where a resource attribute went, and so whether it comes back as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placed {
+    /// Into its meta field, or into `labels` from `tag.<k>`: it comes back as it was.
+    AsIs,
+    /// A key the table does not know, into `labels`: it comes back as `tag.<key>`.
+    AsTag,
+    /// Over the value of another attribute that went to the same place (a repeated key,
+    /// or `x` and `tag.x`).
+    OverAnother,
+    /// Nowhere: an empty key, or `tag.` alone.
+    Nowhere,
+}
+
 /// Sets the meta field an OTLP resource attribute maps to; `tag.<k>` and keys the table does
-/// not know go into `labels` (and come back out as `tag.<k>`). Whether the key comes back as
-/// it was: false for a key the table does not know, which comes back as `tag.<key>`.
-pub fn set_resource_attribute(meta: &mut Meta, key: &str, value: String) -> bool {
+/// not know go into `labels` (and come back out as `tag.<k>`).
+pub fn set_resource_attribute(meta: &mut Meta, key: &str, value: String) -> Placed {
     let known = RESOURCE_ATTRIBUTES
         .iter()
         .chain(FULL_EXTRA_ATTRIBUTES)
         .find(|(k, _)| *k == key);
     match known {
         Some((_, field)) => {
-            *field(meta) = value;
-            true
+            let field = field(meta);
+            let placed = if field.is_empty() {
+                Placed::AsIs
+            } else {
+                Placed::OverAnother
+            };
+            *field = value;
+            placed
         }
         None => {
             let label = key.strip_prefix(TAG_PREFIX);
-            meta.labels.insert(label.unwrap_or(key).to_owned(), value);
-            label.is_some()
+            let name = label.unwrap_or(key);
+            if name.is_empty() {
+                return Placed::Nowhere;
+            }
+            let placed = if meta.labels.contains_key(name) {
+                Placed::OverAnother
+            } else if label.is_some() {
+                Placed::AsIs
+            } else {
+                Placed::AsTag
+            };
+            meta.labels.insert(name.to_owned(), value);
+            placed
         }
     }
 }
 
-/// An attribute value as GoSight holds it: text; a value of another type is counted.
+/// An attribute value as GoSight holds it: text; a value of another type, or none, is
+/// counted.
 fn attribute_text(value: Option<&AnyValue>, losses: &mut Losses) -> String {
-    if !matches!(
-        value.and_then(|v| v.value.as_ref()),
-        Some(any_value::Value::StringValue(_))
-    ) {
-        losses.add("attribute values made strings", 1);
+    match value.and_then(|v| v.value.as_ref()) {
+        Some(any_value::Value::StringValue(_)) => {}
+        Some(_) => losses.add(Loss::AttributeValuesMadeStrings, 1),
+        None => losses.add(Loss::AttributesWithoutValue, 1),
     }
     any_value_to_string(value)
 }
@@ -643,12 +804,16 @@ fn any_value_to_string(value: Option<&AnyValue>) -> String {
     }
 }
 
+/// Point or exemplar attributes as GoSight holds them; what `replay` would not send back
+/// (an empty key or value, a repeated key) is counted.
 fn string_map(list: &[KeyValue], losses: &mut Losses) -> StringMap {
     let map: StringMap = list
         .iter()
         .map(|kv| (kv.key.clone(), attribute_text(kv.value.as_ref(), losses)))
         .collect();
-    losses.add("repeated attribute keys", (list.len() - map.len()) as u64);
+    losses.add(Loss::RepeatedAttributeKeys, (list.len() - map.len()) as u64);
+    let empty = map.iter().filter(|(k, v)| k.is_empty() || v.is_empty());
+    losses.add(Loss::EmptyAttributeKeysOrValues, empty.count() as u64);
     map
 }
 
@@ -656,14 +821,14 @@ fn number_value(value: Option<&number_data_point::Value>, losses: &mut Losses) -
     match value {
         Some(number_data_point::Value::AsDouble(d)) => finite(*d, losses),
         Some(number_data_point::Value::AsInt(i)) => {
-            losses.add("integer values made doubles", 1);
+            losses.add(Loss::IntegerValuesMadeDoubles, 1);
             if i.unsigned_abs() > 1 << 53 {
-                losses.add("integer values rounded to a float", 1);
+                losses.add(Loss::IntegerValuesRounded, 1);
             }
             *i as f64
         }
         None => {
-            losses.add("points without a value", 1);
+            losses.add(Loss::PointsWithoutValue, 1);
             0.0
         }
     }
@@ -673,7 +838,7 @@ fn number_value(value: Option<&number_data_point::Value>, losses: &mut Losses) -
 /// refuses them) and read back as 0, so each is counted.
 fn finite(v: f64, losses: &mut Losses) -> f64 {
     if !v.is_finite() {
-        losses.add("non-finite numbers", 1);
+        losses.add(Loss::NonFiniteNumbers, 1);
     }
     v
 }
@@ -686,14 +851,14 @@ fn finite_all(values: &[f64], losses: &mut Losses) -> Vec<f64> {
 /// reads as "the payload's time".
 fn point_time(nanos: u64, losses: &mut Losses) -> GoTime {
     if nanos == 0 {
-        losses.add("points without a time", 1);
+        losses.add(Loss::PointsWithoutTime, 1);
     }
     GoTime::from_unix_nanos(nanos)
 }
 
 /// Counts what a data point carries that GoSight has no field for.
 fn point_extras(flags: u32, losses: &mut Losses) {
-    losses.add("data point flags", u64::from(flags != 0));
+    losses.add(Loss::DataPointFlags, u64::from(flags != 0));
 }
 
 /// The temporality name GoSight writes; an unspecified or unknown one becomes cumulative.
@@ -703,7 +868,7 @@ fn temporality_kept(value: i32, losses: &mut Losses) -> &'static str {
         AggregationTemporality::Cumulative as i32,
     ];
     if !known.contains(&value) {
-        losses.add("aggregation temporalities made cumulative", 1);
+        losses.add(Loss::TemporalitiesMadeCumulative, 1);
     }
     temporality_name(value)
 }
@@ -727,9 +892,21 @@ fn metric_to_gosight(
     losses: &mut Losses,
 ) {
     let base = || base_metric(m, namespace, subnamespace);
-    losses.add("metric metadata", m.metadata.len() as u64);
+    losses.add(Loss::MetricMetadata, m.metadata.len() as u64);
+    let points = match &m.data {
+        None => None,
+        Some(metric::Data::Gauge(g)) => Some(g.data_points.len()),
+        Some(metric::Data::Sum(s)) => Some(s.data_points.len()),
+        Some(metric::Data::Histogram(h)) => Some(h.data_points.len()),
+        Some(metric::Data::ExponentialHistogram(h)) => Some(h.data_points.len()),
+        Some(metric::Data::Summary(s)) => Some(s.data_points.len()),
+    };
+    // `replay` sends no metric without points.
+    if points == Some(0) {
+        return losses.add(Loss::MetricsWithoutDataPoints, 1);
+    }
     match &m.data {
-        None => losses.add("metrics without data", 1),
+        None => losses.add(Loss::MetricsWithoutData, 1),
         Some(metric::Data::Gauge(g)) => {
             // The agent shape is kept for what the agent itself would have sent, so that the
             // round trip gives the same request.
@@ -794,10 +971,10 @@ fn metric_to_gosight(
             let points = h.data_points.iter().map(|p| {
                 point_extras(p.flags, losses);
                 losses.add(
-                    "histogram min/max",
+                    Loss::HistogramMinMax,
                     u64::from(p.min.is_some() || p.max.is_some()),
                 );
-                losses.add("histogram points without a sum", u64::from(p.sum.is_none()));
+                losses.add(Loss::HistogramPointsWithoutSum, u64::from(p.sum.is_none()));
                 DataPoint {
                     attributes: string_map(&p.attributes, losses),
                     start_timestamp: GoTime::from_unix_nanos(p.start_time_unix_nano),
@@ -845,7 +1022,7 @@ fn metric_to_gosight(
         }
         Some(metric::Data::ExponentialHistogram(h)) => {
             losses.add(
-                "exponential histogram data points",
+                Loss::ExponentialHistogramDataPoints,
                 h.data_points.len() as u64,
             );
         }
@@ -885,10 +1062,13 @@ fn exemplars_to_gosight(list: &[otlp::Exemplar], losses: &mut Losses) -> Vec<mod
                 Some(exemplar::Value::AsInt(i)) => {
                     number_value(Some(&number_data_point::Value::AsInt(i)), losses)
                 }
-                None => number_value(None, losses),
+                None => {
+                    losses.add(Loss::ExemplarsWithoutValue, 1);
+                    0.0
+                }
             },
             timestamp: {
-                losses.add("exemplars without a time", u64::from(e.time_unix_nano == 0));
+                losses.add(Loss::ExemplarsWithoutTime, u64::from(e.time_unix_nano == 0));
                 GoTime::from_unix_nanos(e.time_unix_nano)
             },
             trace_id: hex_encode(&e.trace_id),

@@ -13,7 +13,8 @@ pub mod commands;
 pub mod convert;
 pub mod core;
 pub mod exit;
-#[doc(hidden)]
+/// Fuzz bodies: built for the tests and for cargo-fuzz (`--cfg fuzzing`) only.
+#[cfg(any(test, fuzzing))]
 pub mod fuzz;
 pub mod gotime;
 pub mod model;

@@ -110,6 +110,8 @@ impl FileSink {
                     if count_data_points(std::slice::from_ref(rm)) > 0 {
                         let payload = convert::resource_metrics_to_payload(rm, now, &mut losses);
                         model::write_payload(&payload, &mut lines);
+                    } else {
+                        losses.add(convert::Loss::ResourcesWithoutDataPoints, 1);
                     }
                 }
                 self.control.stats.add_losses(&losses);
