@@ -164,9 +164,7 @@ fn put_map(out: &mut Map<String, Value>, key: &str, value: &StringMap) {
 }
 
 fn go_float(v: f64) -> Value {
-    let mut out = Vec::new();
-    write_go_float(&mut out, v).expect("writing to a Vec");
-    Value::String(String::from_utf8(out).expect("ASCII"))
+    Value::String(super::go_float(v))
 }
 
 /// One line's vector: what each Go model made of it.
