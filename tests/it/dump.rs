@@ -8,15 +8,30 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::support::*;
 
-/// A running `dump` child and the address it listens on.
-struct Dump {
+/// A running `dump` child and the address it listens on (for OTLP/HTTP, with the path).
+pub(crate) struct Dump {
     child: tokio::process::Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl Dump {
     async fn start(dir: &std::path::Path, args: &[&str]) -> Dump {
-        let mut all = vec!["dump", "--listen", "127.0.0.1:0", "--summary", "json"];
+        Self::start_with(dir, &["--listen", "127.0.0.1:0"], args).await
+    }
+
+    /// A dump listening for OTLP/HTTP only.
+    pub(crate) async fn start_http(dir: &std::path::Path, args: &[&str]) -> Dump {
+        Self::start_with(
+            dir,
+            &["--listen", "none", "--listen-http", "127.0.0.1:0"],
+            args,
+        )
+        .await
+    }
+
+    async fn start_with(dir: &std::path::Path, listen: &[&str], args: &[&str]) -> Dump {
+        let mut all = vec!["dump", "--summary", "json"];
+        all.extend_from_slice(listen);
         all.extend_from_slice(args);
         let mut child = command(dir, &all)
             .stdout(std::process::Stdio::piped())
@@ -39,7 +54,7 @@ impl Dump {
         Dump { child, addr }
     }
 
-    async fn stop(self) -> (Option<i32>, serde_json::Value) {
+    pub(crate) async fn stop(self) -> (Option<i32>, serde_json::Value) {
         let pid = self.child.id().unwrap().to_string();
         std::process::Command::new("kill")
             .args(["-TERM", &pid])

@@ -9,6 +9,8 @@ mod conservation;
 mod dump;
 mod endings;
 mod golden;
+#[cfg(unix)] // uses dump, stopped with SIGTERM
+mod http;
 mod otlp_json;
 mod replay;
 mod send;

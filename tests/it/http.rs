@@ -1,0 +1,406 @@
+//! OTLP/HTTP end to end: `replay` into `dump --listen-http`, and `replay` against a test
+//! receiver that answers as a scripted OTLP/HTTP server would (throttling, outages, refusals,
+//! partial success, a size limit, a reset connection).
+
+use std::io::Read as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Response, StatusCode};
+use metricsender::otlp::{count_data_points, ExportMetricsServiceRequest};
+use prost::Message;
+
+use crate::dump::Dump;
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_over_http_into_dump_round_trips_both_capture_formats_and_compressions() {
+    let golden = |name: &str| -> Vec<ExportMetricsServiceRequest> {
+        std::fs::read_to_string(testdata(name))
+            .unwrap()
+            .lines()
+            .map(|l| metricsender::otlp::json::parse_request(l.as_bytes()).unwrap())
+            .collect()
+    };
+    for (capture, protocol, compression, expected) in [
+        (
+            "containers-legacy.ndjson",
+            "http/protobuf",
+            "gzip",
+            expected_requests("containers-legacy.ndjson"),
+        ),
+        (
+            "datapoints.ndjson",
+            "http/json",
+            "zstd",
+            expected_requests("datapoints.ndjson"),
+        ),
+        (
+            "golden/datapoints.otlp.jsonl",
+            "http/json",
+            "none",
+            golden("golden/datapoints.otlp.jsonl"),
+        ),
+        (
+            "golden/containers-legacy.otlp.jsonl",
+            "http/protobuf",
+            "zstd",
+            golden("golden/containers-legacy.otlp.jsonl"),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.jsonl");
+        let dump = Dump::start_http(dir.path(), &["-o", out.to_str().unwrap()]).await;
+        let endpoint = format!("http://{}", dump.addr);
+        let input = testdata(capture);
+        let run = run_in(
+            dir.path(),
+            &replay_json(
+                &endpoint,
+                &["--protocol", protocol, "--compression", compression, &input],
+            ),
+        )
+        .await;
+        assert_eq!(run.code, 0, "{capture}: {}", run.stderr);
+        assert_laws(&run.summary());
+        let (code, summary) = dump.stop().await;
+        assert_eq!(code, Some(0), "{summary}");
+        let got: Vec<_> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| metricsender::otlp::json::parse_request(l.as_bytes()).unwrap())
+            .collect();
+        assert_eq!(
+            sorted_encodings(&got),
+            sorted_encodings(&expected),
+            "{capture} over {protocol} with {compression}"
+        );
+    }
+}
+
+/// How the test receiver answers one request.
+#[derive(Clone)]
+enum HttpReply {
+    Ok,
+    Status(u16, Vec<(&'static str, &'static str)>),
+    PartialSuccess(i64),
+    /// Closes the connection without an answer, as a crashed server would.
+    Reset,
+}
+
+/// One request the test receiver got.
+struct Arrival {
+    at: Instant,
+    body_len: usize,
+    request: ExportMetricsServiceRequest,
+}
+
+/// An OTLP/HTTP receiver answering request `n` (from 0) with `plan(n, body size)`; requests
+/// it answers 2xx are recorded as acknowledged.
+struct HttpReceiver {
+    url: String,
+    arrivals: Arc<Mutex<Vec<Arrival>>>,
+    acknowledged: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
+}
+
+impl HttpReceiver {
+    async fn start(plan: impl Fn(u64, usize) -> HttpReply + Send + Sync + 'static) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1/metrics", listener.local_addr().unwrap());
+        let arrivals: Arc<Mutex<Vec<Arrival>>> = Arc::default();
+        let acknowledged: Arc<Mutex<Vec<ExportMetricsServiceRequest>>> = Arc::default();
+        let plan = Arc::new(plan);
+        let (arrivals2, acknowledged2) = (arrivals.clone(), acknowledged.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let (plan, arrivals, acknowledged) =
+                    (plan.clone(), arrivals2.clone(), acknowledged2.clone());
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(
+                        move |request: Request<hyper::body::Incoming>| {
+                            let (plan, arrivals, acknowledged) =
+                                (plan.clone(), arrivals.clone(), acknowledged.clone());
+                            async move {
+                                let (request, body_len) = read_request(request).await;
+                                let n = {
+                                    let mut arrivals = arrivals.lock().unwrap();
+                                    arrivals.push(Arrival {
+                                        at: Instant::now(),
+                                        body_len,
+                                        request: request.clone(),
+                                    });
+                                    arrivals.len() as u64 - 1
+                                };
+                                let reply = plan(n, body_len);
+                                if matches!(reply, HttpReply::Ok | HttpReply::PartialSuccess(_)) {
+                                    acknowledged.lock().unwrap().push(request);
+                                }
+                                answer(reply)
+                            }
+                        },
+                    );
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+                        .await;
+                });
+            }
+        });
+        HttpReceiver {
+            url,
+            arrivals,
+            acknowledged,
+        }
+    }
+
+    fn arrivals(&self) -> std::sync::MutexGuard<'_, Vec<Arrival>> {
+        self.arrivals.lock().unwrap()
+    }
+
+    fn acknowledged(&self) -> Vec<ExportMetricsServiceRequest> {
+        self.acknowledged.lock().unwrap().clone()
+    }
+}
+
+/// The request a body holds, by its content type and encoding, and the body's size on the
+/// wire.
+async fn read_request(
+    request: Request<hyper::body::Incoming>,
+) -> (ExportMetricsServiceRequest, usize) {
+    let headers = request.headers().clone();
+    let body = request.into_body().collect().await.unwrap().to_bytes();
+    let body_len = body.len();
+    let mut bytes = Vec::new();
+    match headers.get("content-encoding").map(|v| v.to_str().unwrap()) {
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(&body[..])
+                .read_to_end(&mut bytes)
+                .unwrap();
+        }
+        Some("zstd") => bytes = zstd::decode_all(&body[..]).unwrap(),
+        _ => bytes = body.to_vec(),
+    }
+    let json = headers
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap() == "application/json");
+    let request = if json {
+        metricsender::otlp::json::parse_request(&bytes).unwrap()
+    } else {
+        ExportMetricsServiceRequest::decode(&bytes[..]).unwrap()
+    };
+    (request, body_len)
+}
+
+fn answer(reply: HttpReply) -> Result<Response<Full<Bytes>>, std::io::Error> {
+    let with = |status: u16, headers: Vec<(&'static str, &'static str)>, body: Vec<u8>| {
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = StatusCode::from_u16(status).unwrap();
+        response.headers_mut().insert(
+            "content-type",
+            hyper::header::HeaderValue::from_static("application/x-protobuf"),
+        );
+        for (k, v) in headers {
+            response
+                .headers_mut()
+                .insert(k, hyper::header::HeaderValue::from_static(v));
+        }
+        response
+    };
+    match reply {
+        HttpReply::Ok => Ok(with(200, vec![], Vec::new())),
+        HttpReply::PartialSuccess(rejected) => {
+            let response = metricsender::otlp::ExportMetricsServiceResponse {
+                partial_success: Some(metricsender::otlp::ExportMetricsPartialSuccess {
+                    rejected_data_points: rejected,
+                    error_message: "too old".into(),
+                }),
+            };
+            Ok(with(200, vec![], response.encode_to_vec()))
+        }
+        HttpReply::Status(code, headers) => {
+            let status = tonic_types::Status {
+                code: 3,
+                message: format!("scripted {code}"),
+                details: vec![],
+            };
+            Ok(with(code, headers, status.encode_to_vec()))
+        }
+        // A service error makes hyper close the connection without answering.
+        HttpReply::Reset => Err(std::io::Error::other("reset")),
+    }
+}
+
+/// Replays the first `n` payloads of the host capture to `url`, one request each.
+async fn replay_to(dir: &std::path::Path, url: &str, n: usize, extra: &[&str]) -> Run {
+    let capture = first_lines(dir, "host-legacy.ndjson", n, "in.ndjson");
+    let mut args = vec![
+        "--protocol",
+        "http/protobuf",
+        "--workers",
+        "1",
+        "--batch",
+        "1",
+        "--retry-initial-backoff",
+        "50ms",
+        "--failed-out",
+        "failed.ndjson",
+    ];
+    args.extend_from_slice(extra);
+    args.push(&capture);
+    run_in(dir, &replay_json(url, &args)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_is_retried_no_sooner_than_retry_after() {
+    let receiver = HttpReceiver::start(|n, _| match n {
+        0 => HttpReply::Status(429, vec![("retry-after", "2")]),
+        _ => HttpReply::Ok,
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = replay_to(dir.path(), &receiver.url, 2, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary = run.summary();
+    assert_laws(&summary);
+    assert_eq!(summary["payloads_sent"], 2);
+    assert_eq!(summary["retries"], 1);
+    let arrivals = receiver.arrivals();
+    let waited = arrivals[1].at - arrivals[0].at;
+    assert!(waited >= Duration::from_secs(2), "retried after {waited:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outages_are_retried_refusals_are_not_and_partial_success_is_counted() {
+    // Payload 0: 503 three times, then accepted. Payload 1: 400, never retried. Payload 2:
+    // the connection is reset, then accepted. Payload 3: accepted with 7 points rejected.
+    let receiver = HttpReceiver::start(|n, _| match n {
+        0..=2 => HttpReply::Status(503, vec![]),
+        3 => HttpReply::Ok,
+        4 => HttpReply::Status(400, vec![]),
+        5 => HttpReply::Reset,
+        6 => HttpReply::Ok,
+        7 => HttpReply::PartialSuccess(7),
+        _ => HttpReply::Ok,
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = replay_to(dir.path(), &receiver.url, 4, &[]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let summary = run.summary();
+    assert_laws(&summary);
+    assert_eq!(summary["payloads_read"], 4);
+    assert_eq!(summary["payloads_sent"], 3);
+    assert_eq!(summary["payloads_failed"], 1);
+    assert_eq!(summary["retries"], 4, "{summary}");
+    assert_eq!(summary["data_points_rejected_by_server"], 7);
+    assert_eq!(summary["failures"][0]["kind"], "HTTP 400", "{summary}");
+    assert!(
+        summary["failures"][0]["examples"][0]
+            .as_str()
+            .unwrap()
+            .contains("scripted 400"),
+        "{summary}"
+    );
+    // The refused payload is in the failed-payloads file, as the line it was.
+    let failed = std::fs::read_to_string(dir.path().join("failed.ndjson")).unwrap();
+    let sent = std::fs::read_to_string(dir.path().join("in.ndjson")).unwrap();
+    assert_eq!(
+        failed.lines().collect::<Vec<_>>(),
+        [sent.lines().nth(1).unwrap()]
+    );
+    assert_eq!(receiver.arrivals().len(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_413_halves_requests_until_they_fit_and_nothing_is_lost() {
+    // The server takes bodies up to 3000 bytes; a host payload encodes to about 6 KB.
+    const LIMIT: usize = 3000;
+    let receiver = HttpReceiver::start(|_, len| {
+        if len > LIMIT {
+            HttpReply::Status(413, vec![])
+        } else {
+            HttpReply::Ok
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = replay_to(dir.path(), &receiver.url, 5, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary = run.summary();
+    assert_laws(&summary);
+    assert_eq!(summary["payloads_sent"], 5);
+    assert_eq!(summary["data_points_failed"], 0);
+    let acknowledged = receiver.acknowledged();
+    assert_eq!(
+        point_fingerprints(&acknowledged),
+        point_fingerprints(&expected_requests("host-legacy.ndjson")[..5]),
+        "every point arrived once"
+    );
+    // The smaller limit is kept: after the first refusals, requests fit at once.
+    let arrivals = receiver.arrivals();
+    let refused = arrivals.iter().filter(|a| a.body_len > LIMIT).count();
+    assert!(
+        refused >= 1,
+        "the server never refused: the test proves nothing"
+    );
+    assert!(refused <= 3, "{refused} refusals: the limit was not kept");
+    assert!(acknowledged
+        .iter()
+        .all(|r| count_data_points(&r.resource_metrics) > 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_preflights_are_answered_for_allowed_origins_only() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let dump = Dump::start_http(
+        dir.path(),
+        &["--cors-origin", "https://app.example", "-o", "out.jsonl"],
+    )
+    .await;
+    let host = dump.addr.split('/').next().unwrap().to_owned();
+    let preflight = |origin: &str| {
+        format!(
+            "OPTIONS /v1/metrics HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\n\
+             Access-Control-Request-Method: POST\r\n\
+             Access-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let ask = |request: String| {
+        let host = host.clone();
+        async move {
+            let mut tcp = tokio::net::TcpStream::connect(&host).await.unwrap();
+            tcp.write_all(request.as_bytes()).await.unwrap();
+            let mut answer = String::new();
+            tcp.read_to_string(&mut answer).await.unwrap();
+            answer.to_ascii_lowercase()
+        }
+    };
+    let allowed = ask(preflight("https://app.example")).await;
+    assert!(allowed.starts_with("http/1.1 204"), "{allowed}");
+    assert!(
+        allowed.contains("access-control-allow-origin: https://app.example"),
+        "{allowed}"
+    );
+    assert!(
+        allowed.contains("access-control-allow-methods: post, options"),
+        "{allowed}"
+    );
+    assert!(
+        allowed.contains("access-control-allow-headers: content-type"),
+        "{allowed}"
+    );
+    let other = ask(preflight("https://evil.example")).await;
+    assert!(!other.contains("access-control-allow-origin"), "{other}");
+    assert!(!other.starts_with("http/1.1 204"), "{other}");
+    let (code, summary) = dump.stop().await;
+    assert_eq!(
+        code,
+        Some(1),
+        "the other origin's request was refused: {summary}"
+    );
+}
