@@ -94,7 +94,6 @@ enum HttpReply {
 struct Arrival {
     at: Instant,
     body_len: usize,
-    request: ExportMetricsServiceRequest,
 }
 
 /// An OTLP/HTTP receiver answering request `n` (from 0) with `plan(n, body size)`; requests
@@ -132,7 +131,6 @@ impl HttpReceiver {
                                     arrivals.push(Arrival {
                                         at: Instant::now(),
                                         body_len,
-                                        request: request.clone(),
                                     });
                                     arrivals.len() as u64 - 1
                                 };
@@ -317,8 +315,8 @@ async fn outages_are_retried_refusals_are_not_and_partial_success_is_counted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_413_halves_requests_until_they_fit_and_nothing_is_lost() {
-    // The server takes bodies up to 3000 bytes; a host payload encodes to about 6 KB.
-    const LIMIT: usize = 3000;
+    // The server takes bodies up to 1000 bytes; a host payload encodes to about 2.5 KB.
+    const LIMIT: usize = 1000;
     let receiver = HttpReceiver::start(|_, len| {
         if len > LIMIT {
             HttpReply::Status(413, vec![])
@@ -328,6 +326,11 @@ async fn a_413_halves_requests_until_they_fit_and_nothing_is_lost() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
+    let sizes: Vec<usize> = expected_requests("host-legacy.ndjson")[..5]
+        .iter()
+        .map(|r| r.encoded_len())
+        .collect();
+    assert!(sizes.iter().all(|&s| s > 2 * LIMIT), "{sizes:?}");
     let run = replay_to(dir.path(), &receiver.url, 5, &[]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary = run.summary();
