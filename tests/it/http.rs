@@ -407,3 +407,105 @@ async fn cors_preflights_are_answered_for_allowed_origins_only() {
         "the other origin's request was refused: {summary}"
     );
 }
+
+/// An independent client: the OpenTelemetry Rust SDK's OTLP/HTTP exporter, in both
+/// encodings, into `dump --listen-http`: every metric it recorded is in the dump file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_opentelemetry_sdk_http_exporter_is_captured_completely() {
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry::KeyValue;
+    use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
+
+    for protocol in [Protocol::HttpBinary, Protocol::HttpJson] {
+        let dir = tempfile::tempdir().unwrap();
+        let dump = Dump::start_http(dir.path(), &["-o", "sdk.jsonl"]).await;
+        let exporter = opentelemetry_otlp::MetricExporter::builder()
+            .with_http()
+            .with_protocol(protocol)
+            .with_endpoint(format!("http://{}", dump.addr))
+            .with_http_client(OnRuntime {
+                handle: tokio::runtime::Handle::current(),
+                client: Arc::new(
+                    opentelemetry_http::hyper::HyperClient::with_default_connector(
+                        Duration::from_secs(10),
+                        None,
+                    ),
+                ),
+            })
+            .build()
+            .unwrap();
+        let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+            .with_periodic_exporter(exporter)
+            .build();
+        let meter = provider.meter("sdk-http-test");
+        let counter = meter.u64_counter("orders").build();
+        counter.add(5, &[KeyValue::new("shop", "berlin")]);
+        let gauge = meter.f64_gauge("temperature").build();
+        gauge.record(21.5, &[KeyValue::new("room", "lab")]);
+        let histogram = meter.f64_histogram("latency").build();
+        histogram.record(0.2, &[]);
+        tokio::task::spawn_blocking(move || {
+            provider.force_flush().unwrap();
+            provider.shutdown().unwrap();
+        })
+        .await
+        .unwrap();
+        let (code, summary) = dump.stop().await;
+        assert_eq!(code, Some(0), "{protocol:?}: {summary}");
+        let names: std::collections::BTreeSet<String> =
+            std::fs::read_to_string(dir.path().join("sdk.jsonl"))
+                .unwrap()
+                .lines()
+                .map(|l| metricsender::otlp::json::parse_request(l.as_bytes()).unwrap())
+                .flat_map(|r| r.resource_metrics)
+                .flat_map(|rm| rm.scope_metrics)
+                .flat_map(|sm| sm.metrics)
+                .map(|m| m.name)
+                .collect();
+        assert_eq!(
+            names.into_iter().collect::<Vec<_>>(),
+            ["latency", "orders", "temperature"],
+            "{protocol:?}"
+        );
+    }
+}
+
+/// The SDK's hyper client, run on the test's runtime: the SDK's periodic reader exports from a
+/// thread of its own, outside any runtime.
+#[derive(Debug)]
+struct OnRuntime {
+    handle: tokio::runtime::Handle,
+    client: Arc<
+        opentelemetry_http::hyper::HyperClient<hyper_util::client::legacy::connect::HttpConnector>,
+    >,
+}
+
+impl opentelemetry_http::HttpClient for OnRuntime {
+    fn send_bytes<'a, 'b>(
+        &'a self,
+        request: opentelemetry_http::Request<Bytes>,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<
+                        opentelemetry_http::Response<Bytes>,
+                        opentelemetry_http::HttpError,
+                    >,
+                > + Send
+                + 'b,
+        >,
+    >
+    where
+        'a: 'b,
+    {
+        let client = self.client.clone();
+        let sent = self.handle.spawn(async move {
+            use opentelemetry_http::HttpClient as _;
+            client.send_bytes(request).await
+        });
+        Box::pin(async move {
+            sent.await
+                .map_err(|e| Box::new(e) as opentelemetry_http::HttpError)?
+        })
+    }
+}
