@@ -500,7 +500,6 @@ impl opentelemetry_http::HttpClient for OnRuntime {
     {
         let client = self.client.clone();
         let sent = self.handle.spawn(async move {
-            use opentelemetry_http::HttpClient as _;
             client.send_bytes(request).await
         });
         Box::pin(async move {
