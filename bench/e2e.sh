@@ -7,6 +7,7 @@
 #   SIZE_MB=3000 bench/e2e.sh     # the same at 3 GB (memory must not grow)
 #   RUNS=5 WORKERS=16 bench/e2e.sh
 #   EXTRA="--batch 8" bench/e2e.sh   # any other replay options
+#   PROTOCOLS="grpc http/protobuf" COMPRESSIONS=none bench/e2e.sh   # gRPC beside OTLP/HTTP
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ SIZE_MB=${SIZE_MB:-300}
 RUNS=${RUNS:-3}
 WORKERS=${WORKERS:-16}
 COMPRESSIONS=${COMPRESSIONS:-"none gzip"}
+PROTOCOLS=${PROTOCOLS:-grpc}
 EXTRA=${EXTRA:-}
 DIR=${BENCH_DIR:-target/bench}
 PORT=${PORT:-14317}
@@ -40,16 +42,18 @@ echo "capture: $CAPTURE ($((BYTES / 1024 / 1024)) MiB, $(wc -l < "$CAPTURE") pay
 
 RESULTS="$DIR/results.txt"
 : > "$RESULTS"
+for protocol in $PROTOCOLS; do
 for compression in $COMPRESSIONS; do
   for run in $(seq "$RUNS"); do
-    /usr/bin/time -v -o "$DIR/sink-time.txt" "$SINK" "127.0.0.1:$PORT" > "$DIR/sink.json" 2>/dev/null &
+    sink_mode=""; [ "$protocol" = grpc ] || sink_mode="--http"
+    /usr/bin/time -v -o "$DIR/sink-time.txt" "$SINK" "127.0.0.1:$PORT" $sink_mode > "$DIR/sink.json" 2>/dev/null &
     sink=$!
     sleep 0.3
     kill -0 "$sink" 2>/dev/null || { echo "the sink did not start: is port $PORT in use? (PORT=...)" >&2; exit 1; }
     /usr/bin/time -v "$BIN" replay "$CAPTURE" -e "http://127.0.0.1:$PORT" --workers "$WORKERS" \
-      --compression "$compression" --summary json $EXTRA > "$DIR/summary.json" 2> "$DIR/time.txt"
+      --protocol "$protocol" --compression "$compression" --summary json $EXTRA > "$DIR/summary.json" 2> "$DIR/time.txt"
     pkill -TERM -P "$sink"; wait "$sink" || true
-    python3 - "$compression" "$run" "$DIR" <<'PY'
+    python3 - "$protocol/$compression" "$run" "$DIR" <<'PY'
 import json, re, sys
 compression, run, d = sys.argv[1:4]
 s = json.load(open(f"{d}/summary.json"))
@@ -60,12 +64,13 @@ rss = grab("Maximum resident set size (kbytes)") / 1024
 t = open(f"{d}/sink-time.txt").read()
 sink_cpu = grab("User time (seconds)") + grab("System time (seconds)")
 secs = s["elapsed_seconds"]
-print(f"compression={compression:5} run={run} payloads/s={s['payloads_sent']/secs:8.0f} "
+print(f"compression={compression:18} run={run} payloads/s={s['payloads_sent']/secs:8.0f} "
       f"data_points/s={s['data_points_sent']/secs:10.0f} cpu_s={cpu:6.1f} sink_cpu_s={sink_cpu:6.1f} "
       f"peak_rss_mib={rss:5.1f} "
       f"sent={s['payloads_sent']} failed={s['payloads_failed']}")
 PY
   done
+done
 done | tee "$RESULTS"
 
 # Medians per compression: what the README reports.
@@ -77,7 +82,7 @@ for line in open(sys.argv[1]):
     runs.setdefault(fields["compression"], []).append(fields)
 for compression, rows in runs.items():
     med = lambda key: statistics.median(float(r[key]) for r in rows)
-    print(f"median of {len(rows)}: compression={compression:5} payloads/s={med('payloads/s'):8.0f} "
+    print(f"median of {len(rows)}: compression={compression:18} payloads/s={med('payloads/s'):8.0f} "
           f"data_points/s={med('data_points/s'):10.0f} cpu_s={med('cpu_s'):6.1f} "
           f"sink_cpu_s={med('sink_cpu_s'):6.1f} peak_rss_mib={med('peak_rss_mib'):5.1f}")
 PY

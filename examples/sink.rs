@@ -1,8 +1,8 @@
-//! A minimal OTLP/gRPC metrics sink for benchmarks: decodes every request, counts requests and
+//! A minimal OTLP metrics sink for benchmarks: decodes every request, counts requests and
 //! data points, answers OK. Prints the totals when stopped (Ctrl-C or SIGTERM) or after
-//! `--requests N`.
+//! `--requests N`. OTLP/gRPC, or with `--http` OTLP/HTTP protobuf on `/v1/metrics`.
 //!
-//! `cargo run --release --example sink -- 127.0.0.1:4317 [--requests N]`
+//! `cargo run --release --example sink -- 127.0.0.1:4317 [--requests N] [--http]`
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -50,12 +50,16 @@ impl MetricsService for Sink {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let addr = args.next().unwrap_or_else(|| "127.0.0.1:4317".to_owned());
-    let limit = match (args.next().as_deref(), args.next()) {
-        (Some("--requests"), Some(n)) => Some(n.parse()?),
-        _ => None,
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let addr = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1:4317".to_owned());
+    let limit = match args.iter().position(|a| a == "--requests") {
+        Some(i) => Some(args.get(i + 1).ok_or("--requests N")?.parse()?),
+        None => None,
     };
+    let http = args.iter().any(|a| a == "--http");
     let counts = Arc::new(Counts {
         limit,
         ..Default::default()
@@ -80,14 +84,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     };
-    tonic::transport::Server::builder()
-        .add_service(service)
-        .serve_with_incoming_shutdown(
-            // As `dump` does: answers must not wait for Nagle.
-            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
-            stop,
-        )
-        .await?;
+    if http {
+        tokio::select! {
+            () = serve_http(listener, counts.clone()) => {}
+            () = stop => {}
+        }
+    } else {
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming_shutdown(
+                // As `dump` does: answers must not wait for Nagle.
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+                stop,
+            )
+            .await?;
+    }
     println!(
         "{{\"requests\": {}, \"data_points\": {}, \"seconds\": {:.3}}}",
         counts.requests.load(Relaxed),
@@ -95,4 +106,54 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// OTLP/HTTP protobuf: every POST body is decoded (after gzip or zstd) and answered 200.
+async fn serve_http(listener: tokio::net::TcpListener, counts: Arc<Counts>) {
+    use http_body_util::{BodyExt, Full};
+    use prost::Message;
+    use std::io::Read;
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let counts = counts.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let counts = counts.clone();
+                async move {
+                    let encoding = request
+                        .headers()
+                        .get("content-encoding")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    let body = request.into_body().collect().await?.to_bytes();
+                    let mut bytes = Vec::new();
+                    match encoding.as_str() {
+                        "gzip" => {
+                            let _ = flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut bytes);
+                        }
+                        "zstd" => bytes = zstd::decode_all(&body[..]).unwrap_or_default(),
+                        _ => bytes = body.to_vec(),
+                    }
+                    if let Ok(request) = ExportMetricsServiceRequest::decode(&bytes[..]) {
+                        counts
+                            .points
+                            .fetch_add(count_data_points(&request.resource_metrics), Relaxed);
+                    }
+                    let n = counts.requests.fetch_add(1, Relaxed) + 1;
+                    if counts.limit == Some(n) {
+                        counts.done.notify_one();
+                    }
+                    let answer = ExportMetricsServiceResponse::default().encode_to_vec();
+                    Ok::<_, hyper::Error>(hyper::Response::new(Full::new(bytes::Bytes::from(answer))))
+                }
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+                .await;
+        });
+    }
 }
