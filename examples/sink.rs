@@ -120,40 +120,46 @@ async fn serve_http(listener: tokio::net::TcpListener, counts: Arc<Counts>) {
         let _ = tcp.set_nodelay(true);
         let counts = counts.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let counts = counts.clone();
-                async move {
-                    let encoding = request
-                        .headers()
-                        .get("content-encoding")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_owned();
-                    let body = request.into_body().collect().await?.to_bytes();
-                    let mut bytes = Vec::new();
-                    match encoding.as_str() {
-                        "gzip" => {
-                            let _ = flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut bytes);
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let counts = counts.clone();
+                    async move {
+                        let encoding = request
+                            .headers()
+                            .get("content-encoding")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_owned();
+                        let body = request.into_body().collect().await?.to_bytes();
+                        let mut bytes = Vec::new();
+                        match encoding.as_str() {
+                            "gzip" => {
+                                let _ =
+                                    flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut bytes);
+                            }
+                            "zstd" => bytes = zstd::decode_all(&body[..]).unwrap_or_default(),
+                            _ => bytes = body.to_vec(),
                         }
-                        "zstd" => bytes = zstd::decode_all(&body[..]).unwrap_or_default(),
-                        _ => bytes = body.to_vec(),
+                        if let Ok(request) = ExportMetricsServiceRequest::decode(&bytes[..]) {
+                            counts
+                                .points
+                                .fetch_add(count_data_points(&request.resource_metrics), Relaxed);
+                        }
+                        let n = counts.requests.fetch_add(1, Relaxed) + 1;
+                        if counts.limit == Some(n) {
+                            counts.done.notify_one();
+                        }
+                        let answer = ExportMetricsServiceResponse::default().encode_to_vec();
+                        Ok::<_, hyper::Error>(hyper::Response::new(Full::new(bytes::Bytes::from(
+                            answer,
+                        ))))
                     }
-                    if let Ok(request) = ExportMetricsServiceRequest::decode(&bytes[..]) {
-                        counts
-                            .points
-                            .fetch_add(count_data_points(&request.resource_metrics), Relaxed);
-                    }
-                    let n = counts.requests.fetch_add(1, Relaxed) + 1;
-                    if counts.limit == Some(n) {
-                        counts.done.notify_one();
-                    }
-                    let answer = ExportMetricsServiceResponse::default().encode_to_vec();
-                    Ok::<_, hyper::Error>(hyper::Response::new(Full::new(bytes::Bytes::from(answer))))
-                }
-            });
-            let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
-                .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
-                .await;
+                },
+            );
+            let _ =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+                    .await;
         });
     }
 }

@@ -144,6 +144,14 @@ impl Reached {
     }
 }
 
+/// No answer came within `timeout` (`--timeout`).
+pub fn deadline_passed(timeout: Duration) -> Failure {
+    Failure::new(
+        "DEADLINE_EXCEEDED",
+        format!("DEADLINE_EXCEEDED: no answer within {timeout:.1?} (--timeout)"),
+    )
+}
+
 /// A failed TLS handshake, described by `chain`, with the fix for `error`.
 pub fn tls_failure_message(error: &rustls::Error, chain: &str) -> String {
     use rustls::Error as E;

@@ -58,16 +58,6 @@ impl GrpcSink {
             plaintext: config.endpoint.starts_with("http://"),
         })
     }
-
-    fn deadline_passed(&self) -> Failure {
-        Failure::new(
-            "DEADLINE_EXCEEDED",
-            format!(
-                "DEADLINE_EXCEEDED: no answer within {:.1?} (--timeout)",
-                self.timeout
-            ),
-        )
-    }
 }
 
 impl Sink for GrpcSink {
@@ -98,7 +88,9 @@ impl Sink for GrpcSink {
         // tonic enforces the deadline itself; this is the guard for the wait before the call.
         let answer = tokio::time::timeout(self.timeout, call).await;
         match answer {
-            Err(_) => self.reached.unanswered(self.deadline_passed()),
+            Err(_) => self
+                .reached
+                .unanswered(connection::deadline_passed(self.timeout)),
             Ok(Ok(response)) => {
                 let partial = response.into_inner().partial_success.unwrap_or_default();
                 ExportOutcome::Acknowledged {
@@ -116,7 +108,9 @@ impl GrpcSink {
     fn classify(&self, status: &tonic::Status) -> ExportOutcome {
         match transport_cause(status) {
             None => classify_server_status(status),
-            Some(Cause::DeadlinePassed) => self.reached.unanswered(self.deadline_passed()),
+            Some(Cause::DeadlinePassed) => self
+                .reached
+                .unanswered(connection::deadline_passed(self.timeout)),
             Some(Cause::Tls(error)) => ExportOutcome::Misconfigured {
                 failure: Failure::new("TLS", tls_failure_message(error, &error_chain(status))),
             },

@@ -119,13 +119,6 @@ impl HttpSink {
         })
     }
 
-    fn deadline_passed(&self) -> Failure {
-        Failure::new(
-            "DEADLINE_EXCEEDED",
-            format!("no answer within {:.1?} (--timeout)", self.timeout),
-        )
-    }
-
     async fn post(&self, body: Bytes) -> Result<(StatusCode, HeaderMap, Bytes), ExportOutcome> {
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = Method::POST;
@@ -220,7 +213,11 @@ impl Sink for HttpSink {
     async fn export(&self, prepared: &HttpBody) -> ExportOutcome {
         let answer = tokio::time::timeout(self.timeout, self.post(prepared.body.clone())).await;
         let (status, headers, body) = match answer {
-            Err(_) => return self.reached.unanswered(self.deadline_passed()),
+            Err(_) => {
+                return self
+                    .reached
+                    .unanswered(connection::deadline_passed(self.timeout))
+            }
             Ok(Err(outcome)) => return outcome,
             Ok(Ok(answer)) => answer,
         };

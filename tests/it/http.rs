@@ -499,9 +499,9 @@ impl opentelemetry_http::HttpClient for OnRuntime {
         'a: 'b,
     {
         let client = self.client.clone();
-        let sent = self.handle.spawn(async move {
-            client.send_bytes(request).await
-        });
+        let sent = self
+            .handle
+            .spawn(async move { client.send_bytes(request).await });
         Box::pin(async move {
             sent.await
                 .map_err(|e| Box::new(e) as opentelemetry_http::HttpError)?

@@ -296,6 +296,16 @@ fn normalized(mut request: ExportMetricsServiceRequest) -> ExportMetricsServiceR
     request
 }
 
+/// Every metric of a request.
+fn metrics_mut(
+    r: &mut ExportMetricsServiceRequest,
+) -> impl Iterator<Item = &mut metricsender::otlp::Metric> {
+    r.resource_metrics
+        .iter_mut()
+        .flat_map(|rm| &mut rm.scope_metrics)
+        .flat_map(|sm| &mut sm.metrics)
+}
+
 /// One kind of thing GoSight cannot hold, removed from a request (the dump test generator
 /// removes all but at most one, so that every counter is exercised alone).
 type Cleaner = fn(&mut ExportMetricsServiceRequest);
@@ -305,34 +315,28 @@ fn each_attribute_list(
     f: &mut dyn FnMut(&mut Vec<metricsender::otlp::KeyValue>),
 ) {
     use metricsender::otlp::metric::Data;
-    for rm in &mut r.resource_metrics {
-        for sm in &mut rm.scope_metrics {
-            for m in &mut sm.metrics {
-                match &mut m.data {
-                    Some(Data::Gauge(g)) => g.data_points.iter_mut().for_each(|p| {
-                        f(&mut p.attributes);
-                        p.exemplars
-                            .iter_mut()
-                            .for_each(|e| f(&mut e.filtered_attributes));
-                    }),
-                    Some(Data::Sum(s)) => s.data_points.iter_mut().for_each(|p| {
-                        f(&mut p.attributes);
-                        p.exemplars
-                            .iter_mut()
-                            .for_each(|e| f(&mut e.filtered_attributes));
-                    }),
-                    Some(Data::Histogram(h)) => h.data_points.iter_mut().for_each(|p| {
-                        f(&mut p.attributes);
-                        p.exemplars
-                            .iter_mut()
-                            .for_each(|e| f(&mut e.filtered_attributes));
-                    }),
-                    Some(Data::Summary(s)) => {
-                        s.data_points.iter_mut().for_each(|p| f(&mut p.attributes))
-                    }
-                    _ => {}
-                }
-            }
+    for m in metrics_mut(r) {
+        match &mut m.data {
+            Some(Data::Gauge(g)) => g.data_points.iter_mut().for_each(|p| {
+                f(&mut p.attributes);
+                p.exemplars
+                    .iter_mut()
+                    .for_each(|e| f(&mut e.filtered_attributes));
+            }),
+            Some(Data::Sum(s)) => s.data_points.iter_mut().for_each(|p| {
+                f(&mut p.attributes);
+                p.exemplars
+                    .iter_mut()
+                    .for_each(|e| f(&mut e.filtered_attributes));
+            }),
+            Some(Data::Histogram(h)) => h.data_points.iter_mut().for_each(|p| {
+                f(&mut p.attributes);
+                p.exemplars
+                    .iter_mut()
+                    .for_each(|e| f(&mut e.filtered_attributes));
+            }),
+            Some(Data::Summary(s)) => s.data_points.iter_mut().for_each(|p| f(&mut p.attributes)),
+            _ => {}
         }
     }
 }
@@ -340,12 +344,7 @@ fn each_attribute_list(
 /// Every number point, histogram point and summary point, as (time, flags).
 fn each_point(r: &mut ExportMetricsServiceRequest, f: &mut dyn FnMut(&mut u64, &mut u32)) {
     use metricsender::otlp::metric::Data;
-    for m in r
-        .resource_metrics
-        .iter_mut()
-        .flat_map(|rm| &mut rm.scope_metrics)
-        .flat_map(|sm| &mut sm.metrics)
-    {
+    for m in metrics_mut(r) {
         match &mut m.data {
             Some(Data::Gauge(g)) => g
                 .data_points
@@ -373,12 +372,7 @@ fn each_exemplar(
     f: &mut dyn FnMut(&mut metricsender::otlp::Exemplar),
 ) {
     use metricsender::otlp::metric::Data;
-    for m in r
-        .resource_metrics
-        .iter_mut()
-        .flat_map(|rm| &mut rm.scope_metrics)
-        .flat_map(|sm| &mut sm.metrics)
-    {
+    for m in metrics_mut(r) {
         match &mut m.data {
             Some(Data::Gauge(g)) => g
                 .data_points
@@ -478,12 +472,7 @@ const CLEANERS: [(&str, Cleaner); 15] = [
         }
     }),
     ("metric metadata", |r| {
-        for m in r
-            .resource_metrics
-            .iter_mut()
-            .flat_map(|rm| &mut rm.scope_metrics)
-            .flat_map(|sm| &mut sm.metrics)
-        {
+        for m in metrics_mut(r) {
             m.metadata.clear();
         }
     }),
@@ -505,12 +494,7 @@ const CLEANERS: [(&str, Cleaner); 15] = [
                 0.5
             }));
         });
-        for m in r
-            .resource_metrics
-            .iter_mut()
-            .flat_map(|rm| &mut rm.scope_metrics)
-            .flat_map(|sm| &mut sm.metrics)
-        {
+        for m in metrics_mut(r) {
             let number = |p: &mut metricsender::otlp::NumberDataPoint| {
                 let v = match p.value {
                     Some(Value::AsDouble(d)) if d.is_finite() => d,
@@ -538,12 +522,7 @@ const CLEANERS: [(&str, Cleaner); 15] = [
     }),
     ("histogram min/max", |r| {
         use metricsender::otlp::metric::Data;
-        for m in r
-            .resource_metrics
-            .iter_mut()
-            .flat_map(|rm| &mut rm.scope_metrics)
-            .flat_map(|sm| &mut sm.metrics)
-        {
+        for m in metrics_mut(r) {
             if let Some(Data::Histogram(h)) = &mut m.data {
                 h.data_points.iter_mut().for_each(|p| {
                     p.min = None;
@@ -554,12 +533,7 @@ const CLEANERS: [(&str, Cleaner); 15] = [
     }),
     ("temporalities", |r| {
         use metricsender::otlp::metric::Data;
-        for m in r
-            .resource_metrics
-            .iter_mut()
-            .flat_map(|rm| &mut rm.scope_metrics)
-            .flat_map(|sm| &mut sm.metrics)
-        {
+        for m in metrics_mut(r) {
             match &mut m.data {
                 Some(Data::Sum(s)) if !(1..=2).contains(&s.aggregation_temporality) => {
                     s.aggregation_temporality = 2
