@@ -731,7 +731,9 @@ mod tests {
         inputs.push([0x0a, 0x00].repeat(1000));
         // An unknown varint field whose value overflows 64 bits (cargo-fuzz found that we
         // accepted it).
-        inputs.push(vec![0x30, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]);
+        inputs.push(vec![
+            0x30, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02,
+        ]);
         for input in &inputs {
             assert!(ours(input) == prost_decode(input));
             // Truncations and flipped bits at places spread over the input (fewer for the

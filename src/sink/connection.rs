@@ -191,8 +191,9 @@ pub fn tls_failure_message(error: &rustls::Error, chain: &str) -> String {
     format!("TLS handshake failed: {chain} ({fix})")
 }
 
-/// The rustls error beneath `error`, if a TLS handshake failed (tokio-rustls wraps it in an
-/// `io::Error`, whose `source` skips it).
+/// The rustls error beneath `error`, if a TLS handshake failed. An `io::Error` wrapping
+/// another error hides it from `source` (which skips to the wrapped error's own source), and
+/// tokio-rustls and hyper-rustls wrap it so, twice: each wrapped error is searched too.
 pub fn tls_error_in<'a>(
     mut error: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a rustls::Error> {
@@ -200,11 +201,11 @@ pub fn tls_error_in<'a>(
         if let Some(tls) = error.downcast_ref::<rustls::Error>() {
             return Some(tls);
         }
-        if let Some(tls) = error
+        let wrapped = error
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            .and_then(|e| e.downcast_ref::<rustls::Error>())
-        {
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        if let Some(tls) = wrapped.and_then(tls_error_in) {
             return Some(tls);
         }
         error = error.source()?;

@@ -508,3 +508,70 @@ impl opentelemetry_http::HttpClient for OnRuntime {
         })
     }
 }
+
+/// TLS and mutual TLS over OTLP/HTTP, from the same flags as gRPC: delivered with the CA and a
+/// client certificate; an untrusted server is a configuration error (exit 78) with its fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutual_tls_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new("test CA");
+    let (cert, key) = pki.leaf(&["localhost"], false);
+    let (client_cert, client_key) = pki.leaf(&["client"], true);
+    for (name, pem) in [
+        ("ca.pem", &pki.ca_pem),
+        ("cert.pem", &cert),
+        ("key.pem", &key),
+        ("client.pem", &client_cert),
+        ("client-key.pem", &client_key),
+        ("other-ca.pem", &Pki::new("other CA").ca_pem),
+    ] {
+        std::fs::write(dir.path().join(name), pem).unwrap();
+    }
+    let dump = Dump::start_http(
+        dir.path(),
+        &[
+            "--tls-cert",
+            "cert.pem",
+            "--tls-key",
+            "key.pem",
+            "--client-ca",
+            "ca.pem",
+            "-o",
+            "out.jsonl",
+        ],
+    )
+    .await;
+    let port = dump.addr.split(['/', ':']).nth(1).unwrap().to_owned();
+    let endpoint = format!("https://localhost:{port}");
+    let capture = testdata("datapoints.ndjson");
+    let tls = |ca: &'static str| {
+        vec![
+            "--protocol",
+            "http/protobuf",
+            "--ca-cert",
+            ca,
+            "--client-cert",
+            "client.pem",
+            "--client-key",
+            "client-key.pem",
+        ]
+    };
+    let mut args = tls("ca.pem");
+    args.push(&capture);
+    let run = run_in(dir.path(), &replay_json(&endpoint, &args)).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.summary()["payloads_sent"], 6);
+    let mut args = tls("other-ca.pem");
+    args.push(&capture);
+    let untrusted = run_in(dir.path(), &replay_json(&endpoint, &args)).await;
+    assert_eq!(untrusted.code, 78, "{}", untrusted.stderr);
+    assert!(
+        untrusted.stderr.contains("--ca-cert"),
+        "{}",
+        untrusted.stderr
+    );
+    assert_laws(&untrusted.summary());
+    let (code, summary) = dump.stop().await;
+    assert_eq!(code, Some(0), "{summary}");
+    assert_eq!(summary["payloads_sent"], 6);
+}
