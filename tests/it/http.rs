@@ -575,3 +575,75 @@ async fn mutual_tls_over_http() {
     assert_eq!(code, Some(0), "{summary}");
     assert_eq!(summary["payloads_sent"], 6);
 }
+
+/// `HTTP_PROXY` is honoured through a CONNECT tunnel, and `NO_PROXY` bypasses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_proxy_and_no_proxy_are_honoured() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let receiver = HttpReceiver::start(|_, _| HttpReply::Ok).await;
+    // A CONNECT proxy that counts its tunnels.
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let tunnels = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = tunnels.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = proxy.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let mut client = tokio::io::BufReader::new(client);
+                let mut request = String::new();
+                client.read_line(&mut request).await.unwrap();
+                let target = request.split_whitespace().nth(1).unwrap().to_owned();
+                assert!(request.starts_with("CONNECT "), "{request}");
+                loop {
+                    let mut header = String::new();
+                    client.read_line(&mut header).await.unwrap();
+                    if header.trim().is_empty() {
+                        break;
+                    }
+                }
+                let mut upstream = tokio::net::TcpStream::connect(target).await.unwrap();
+                let mut client = client.into_inner();
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await
+                    .unwrap();
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let capture = first_lines(dir.path(), "host-legacy.ndjson", 3, "in.ndjson");
+    let args = replay_json(&receiver.url, &["--protocol", "http/protobuf", &capture]);
+    let run = wait(
+        command(dir.path(), &args)
+            .env("HTTP_PROXY", &proxy_url)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.summary()["payloads_sent"], 3);
+    let through_proxy = tunnels.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(through_proxy >= 1, "the proxy was not used");
+    let run = wait(
+        command(dir.path(), &args)
+            .env("HTTP_PROXY", &proxy_url)
+            .env("NO_PROXY", "127.0.0.1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        tunnels.load(std::sync::atomic::Ordering::SeqCst),
+        through_proxy,
+        "NO_PROXY was not honoured"
+    );
+    assert_eq!(receiver.acknowledged().len(), 6);
+}

@@ -368,7 +368,8 @@ pub fn command(dir: &Path, args: &[&str]) -> tokio::process::Command {
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
     for (key, _) in std::env::vars() {
-        if key.starts_with("OTEL_") {
+        let proxy = key.to_ascii_uppercase().ends_with("_PROXY");
+        if key.starts_with("OTEL_") || proxy {
             cmd.env_remove(key);
         }
     }
