@@ -37,6 +37,17 @@ pub async fn run(args: DumpArgs, quiet: bool) -> Result<ExitCode> {
     };
     // Inputs and the listener first: nothing is created when they cannot be had.
     let report = if args.input.is_empty() {
+        if let Some(origin) = args
+            .cors_origin
+            .iter()
+            .find(|o| *o != "*" && (!o.contains("://") || o.ends_with('/')))
+        {
+            return Err(UsageError::new(format!(
+                "--cors-origin {origin:?}: an origin is * or scheme://host[:port], with no path \
+                 or trailing slash (as browsers send it), e.g. https://app.example.com"
+            ))
+            .into());
+        }
         let grpc_addr = (args.listen != "none").then(|| args.listen.clone());
         if grpc_addr.is_none() && args.listen_http.is_none() {
             return Err(UsageError::new(

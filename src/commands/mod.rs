@@ -227,19 +227,28 @@ fn resolve_endpoint(
 ) -> String {
     let with_scheme = |url: &str| {
         let url = url.trim();
-        if url.contains("://") {
-            url.to_owned()
-        } else if insecure {
-            format!("http://{url}")
-        } else {
-            format!("https://{url}")
+        match url.split_once("://") {
+            // Schemes are case-insensitive: written lower-case, as everything here tests them.
+            Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
+            None if insecure => format!("http://{url}"),
+            None => format!("https://{url}"),
         }
     };
-    // The path of a URL with a scheme: from the first `/` after the authority.
+    // The path of a URL with a scheme: from the first `/` after the authority, before any
+    // query.
     let path_of = |url: &str| -> String {
         let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let rest = rest.split(['?', '#']).next().unwrap_or_default();
         rest.find('/')
             .map_or(String::new(), |i| rest[i..].to_owned())
+    };
+    // `url` with `/v1/metrics` after its path (and before its query).
+    let with_metrics_path = |url: &str| -> String {
+        let (base, query) = match url.find(['?', '#']) {
+            Some(i) => url.split_at(i),
+            None => (url, ""),
+        };
+        format!("{}{METRICS_PATH}{query}", base.trim_end_matches('/'))
     };
     if protocol == cli::Protocol::Grpc {
         return with_scheme(
@@ -251,7 +260,7 @@ fn resolve_endpoint(
     if let Some(flag) = flag {
         let url = with_scheme(flag);
         return match path_of(&url).as_str() {
-            "" | "/" => format!("{}{METRICS_PATH}", url.trim_end_matches('/')),
+            "" | "/" => with_metrics_path(&url),
             _ => url,
         };
     }
@@ -259,8 +268,7 @@ fn resolve_endpoint(
         return with_scheme(url);
     }
     if let Some(base) = generic_env {
-        let base = with_scheme(base);
-        return format!("{}{METRICS_PATH}", base.trim_end_matches('/'));
+        return with_metrics_path(&with_scheme(base));
     }
     DEFAULT_HTTP_ENDPOINT.to_owned()
 }
@@ -645,6 +653,10 @@ mod tests {
             "http://x:4318/v1/metrics"
         );
         assert_eq!(http(&[], &[]), "http://localhost:4318/v1/metrics");
+        assert_eq!(
+            http(&["-e", "HTTP://x:4318?tenant=a"], &[]),
+            "http://x:4318/v1/metrics?tenant=a"
+        );
         // gRPC: as given, defaulting to 4317.
         assert_eq!(target(&[], &[]).unwrap().endpoint, "http://localhost:4317");
         assert_eq!(

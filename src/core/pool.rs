@@ -244,7 +244,7 @@ impl<S: Sink> Worker<S> {
             } else {
                 0
             };
-            if !group.is_empty() && group_size + size > self.config.max_request_bytes {
+            if !group.is_empty() && group_size + size > self.request_limit() {
                 self.deliver_group(std::mem::take(&mut group)).await;
                 group_size = 0;
             }
@@ -358,10 +358,14 @@ impl<S: Sink> Worker<S> {
                 Err(Undelivered::Failed(failure)) => {
                     return ledgers.iter_mut().for_each(|l| l.failed(&failure));
                 }
-                // Split below, under the limit the server showed.
-                Err(Undelivered::TooLarge(_)) => {
-                    self.control.lower_request_limit(request.encoded_len() / 2);
+                // Nothing smaller to send: the point fails.
+                Err(Undelivered::TooLarge(failure))
+                    if count_data_points(&request.resource_metrics) <= 1 =>
+                {
+                    return ledgers.iter_mut().for_each(|l| l.failed(&failure));
                 }
+                // Split below, under the limit the server showed.
+                Err(Undelivered::TooLarge(_)) => self.lower_limit(request.encoded_len()),
             }
         }
         drop(prepared);
@@ -382,6 +386,20 @@ impl<S: Sink> Worker<S> {
     /// The request size limit in effect.
     fn request_limit(&self) -> usize {
         self.control.request_limit(self.config.max_request_bytes)
+    }
+
+    /// The server refused a request of `size` bytes for its size: requests are kept under
+    /// half that from now on.
+    fn lower_limit(&self, size: usize) {
+        let before = self.request_limit();
+        self.control.lower_request_limit(size / 2);
+        let after = self.request_limit();
+        if after < before {
+            tracing::warn!(
+                "the server refused a {size}-byte request as too large: requests are kept \
+                 under {after} bytes from now on"
+            );
+        }
     }
 
     /// Sends one payload's request in parts under the size limit. Parts not acknowledged,
@@ -411,7 +429,7 @@ impl<S: Sink> Worker<S> {
                         ledger.failed(&failure);
                         continue;
                     }
-                    self.control.lower_request_limit(part.encoded_len() / 2);
+                    self.lower_limit(part.encoded_len());
                     // The part gives way to its pieces, tried next and in order.
                     let part = std::mem::take(&mut parts[index].0);
                     let mut pieces = Vec::new();

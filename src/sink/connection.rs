@@ -293,11 +293,33 @@ pub fn channel(config: &TargetConfig) -> Result<(Channel, Reached), ConnectionEr
 /// HTTP CONNECT tunnel), then TLS for `https://` (rustls, ALPN offering h2 and HTTP/1.1).
 pub type OtlpHttpConnector = hyper_rustls::HttpsConnector<ProxyConnector>;
 
-/// TCP to the endpoint, or a CONNECT tunnel through a proxy to it.
+/// TCP to the endpoint, or a CONNECT tunnel through a proxy to it. The endpoint counts as
+/// reached once the connection to it is made: through a proxy, once the tunnel is open.
 #[derive(Debug, Clone)]
 pub struct ProxyConnector {
     direct: NotingConnector,
-    tunnel: Option<hyper_util::client::legacy::connect::proxy::Tunnel<NotingConnector>>,
+    tunnel: Option<ProxyTunnel>,
+}
+
+#[derive(Debug, Clone)]
+struct ProxyTunnel {
+    tunnel: hyper_util::client::legacy::connect::proxy::Tunnel<NotingConnector>,
+    proxy: Uri,
+    /// Whether a TCP connection to the proxy itself was ever made.
+    proxy_reached: Reached,
+    /// Whether a tunnel to the endpoint was ever opened.
+    reached: Reached,
+}
+
+/// The proxy did not open a tunnel to the endpoint (it could not be reached, it refused, or it
+/// wants credentials).
+#[derive(Debug, thiserror::Error)]
+#[error("the proxy {proxy} {}", if *.proxy_reached { "did not open a tunnel to the endpoint" } else { "cannot be reached" })]
+pub struct ProxyError {
+    proxy: Uri,
+    proxy_reached: bool,
+    #[source]
+    source: BoxError,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -309,16 +331,32 @@ impl tower::Service<Uri> for ProxyConnector {
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         match &mut self.tunnel {
-            Some(tunnel) => tunnel.poll_ready(cx).map_err(Into::into),
+            Some(t) => t.tunnel.poll_ready(cx).map_err(Into::into),
             None => self.direct.poll_ready(cx).map_err(Into::into),
         }
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
         match &mut self.tunnel {
-            Some(tunnel) => {
-                let connecting = tunnel.call(uri);
-                Box::pin(async move { connecting.await.map_err(Into::into) })
+            Some(t) => {
+                // The tunnel defaults to port 443: an http:// endpoint without one is on 80.
+                let uri = with_default_port(uri);
+                let connecting = t.tunnel.call(uri);
+                let (proxy, proxy_reached, reached) =
+                    (t.proxy.clone(), t.proxy_reached.clone(), t.reached.clone());
+                Box::pin(async move {
+                    match connecting.await {
+                        Ok(io) => {
+                            reached.0.store(true, Relaxed);
+                            Ok(io)
+                        }
+                        Err(e) => Err(Box::new(ProxyError {
+                            proxy,
+                            proxy_reached: proxy_reached.ever(),
+                            source: e.into(),
+                        }) as BoxError),
+                    }
+                })
             }
             None => {
                 let connecting = self.direct.call(uri);
@@ -326,6 +364,24 @@ impl tower::Service<Uri> for ProxyConnector {
             }
         }
     }
+}
+
+/// `uri` with its scheme's port written out (80 for http, 443 for https).
+fn with_default_port(uri: Uri) -> Uri {
+    if uri.port().is_some() {
+        return uri;
+    }
+    let port = if uri.scheme_str() == Some("http") {
+        80
+    } else {
+        443
+    };
+    let Some(host) = uri.host() else {
+        return uri;
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.authority = format!("{host}:{port}").parse().ok();
+    Uri::from_parts(parts).unwrap_or(uri)
 }
 
 /// Builds the OTLP/HTTP connector for `config`, and the `Reached` it notes connections in.
@@ -354,19 +410,37 @@ pub fn http_connector(
         http,
         reached: reached.clone(),
     };
-    let tunnel = hyper_util::client::proxy::matcher::Matcher::from_env()
-        .intercept(&uri)
-        .map(|proxy| {
+    let tunnel = match hyper_util::client::proxy::matcher::Matcher::from_env().intercept(&uri) {
+        None => None,
+        Some(proxy) => {
+            if proxy.uri().scheme_str() != Some("http") {
+                return Err(endpoint_error(format!(
+                    "the proxy {} for it (from HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) is not an \
+                     http:// proxy, the only kind supported (or exclude the endpoint with NO_PROXY)",
+                    proxy.uri()
+                )));
+            }
+            let proxy_reached = Reached::default();
+            let to_proxy = NotingConnector {
+                http: direct.http.clone(),
+                reached: proxy_reached.clone(),
+            };
             let mut tunnel = hyper_util::client::legacy::connect::proxy::Tunnel::new(
                 proxy.uri().clone(),
-                direct.clone(),
+                to_proxy,
             );
             if let Some(auth) = proxy.basic_auth() {
                 tunnel = tunnel.with_auth(auth.clone());
             }
             tracing::debug!(proxy = %proxy.uri(), "connecting through a proxy");
-            tunnel
-        });
+            Some(ProxyTunnel {
+                tunnel,
+                proxy: proxy.uri().clone(),
+                proxy_reached,
+                reached: reached.clone(),
+            })
+        }
+    };
     let tls = client_tls(config)?;
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)

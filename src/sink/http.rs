@@ -119,28 +119,39 @@ impl HttpSink {
         })
     }
 
-    async fn post(&self, body: Bytes) -> Result<(StatusCode, HeaderMap, Bytes), ExportOutcome> {
+    /// Sends the body; the answer's status and headers, and its body still to read.
+    async fn post(
+        &self,
+        body: Bytes,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, ExportOutcome> {
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = self.uri.clone();
         *request.headers_mut() = self.headers.clone();
-        let response = self
-            .client
+        self.client
             .request(request)
             .await
-            .map_err(|e| self.classify_transport(&e))?;
-        let (parts, body) = response.into_parts();
-        let body = Limited::new(body, MAX_RESPONSE_BYTES)
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        Ok((parts.status, parts.headers, body))
+            .map_err(|e| self.classify_transport(&e))
     }
 
     /// A request that got no HTTP answer.
     fn classify_transport(&self, error: &hyper_util::client::legacy::Error) -> ExportOutcome {
         let chain = crate::core::error_chain_of(error);
+        let proxy_failed =
+            std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |e| {
+                e.source()
+            })
+            .any(|e| e.is::<connection::ProxyError>());
+        if proxy_failed {
+            // The endpoint was not reached; if it never is, the run ends as unreachable.
+            return self.reached.unreachable(Failure::new(
+                "proxy",
+                format!(
+                    "{chain} (check the proxy, the credentials in its URL, or exclude the \
+                     endpoint with NO_PROXY)"
+                ),
+            ));
+        }
         if let Some(tls) = tls_error_in(error) {
             return ExportOutcome::Misconfigured {
                 failure: Failure::new("TLS", tls_failure_message(tls, &chain)),
@@ -211,17 +222,47 @@ impl Sink for HttpSink {
     }
 
     async fn export(&self, prepared: &HttpBody) -> ExportOutcome {
+        let started = tokio::time::Instant::now();
         let answer = tokio::time::timeout(self.timeout, self.post(prepared.body.clone())).await;
-        let (status, headers, body) = match answer {
+        let response = match answer {
             Err(_) => {
                 return self
                     .reached
                     .unanswered(connection::deadline_passed(self.timeout))
             }
             Ok(Err(outcome)) => return outcome,
-            Ok(Ok(answer)) => answer,
+            Ok(Ok(response)) => response,
         };
-        classify_answer(status, &headers, &body, SystemTime::now())
+        let (parts, body) = response.into_parts();
+        // The status decides; a body that does not come in time only loses its details (a
+        // 2xx is acknowledged all the same: resending it would duplicate it).
+        let left = self
+            .timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_secs(1));
+        let body = tokio::time::timeout(left, Limited::new(body, MAX_RESPONSE_BYTES).collect())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let now = SystemTime::now();
+        match classify_answer(parts.status, &parts.headers, &body, self.encoding, now) {
+            // Go's TLS servers (the Collector's among them) answer plaintext with this 400.
+            ExportOutcome::Permanent { failure }
+                if self.plaintext
+                    && parts.status == StatusCode::BAD_REQUEST
+                    && body.starts_with(b"Client sent an HTTP request to an HTTPS server") =>
+            {
+                ExportOutcome::Misconfigured {
+                    failure: Failure::new(
+                        "TLS",
+                        format!("{failure} (the server speaks TLS: use an https:// endpoint)"),
+                    ),
+                }
+            }
+            other => other,
+        }
     }
 }
 
@@ -230,12 +271,19 @@ fn classify_answer(
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
+    sent: HttpEncoding,
     now: SystemTime,
 ) -> ExportOutcome {
-    let protobuf = headers
+    // The answer's own content type; without one, the encoding the request was sent in.
+    let protobuf = match headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-protobuf"));
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        Some(media) => media == "application/x-protobuf" || media == "application/protobuf",
+        None => sent == HttpEncoding::Protobuf,
+    };
     if status.is_success() {
         let partial = if protobuf {
             ExportMetricsServiceResponse::decode(body)
@@ -270,11 +318,23 @@ fn classify_answer(
     }
 }
 
-/// `Retry-After`: seconds, or an HTTP date (RFC 9110); a date in the past is no wait.
+/// `Retry-After`: seconds (a fraction and an overflowing number too, as a day at most), or an
+/// HTTP date (RFC 9110); a date in the past is no wait.
 fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    const AT_MOST: Duration = Duration::from_secs(24 * 3600);
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(
+            value
+                .parse::<u64>()
+                .map_or(AT_MOST, Duration::from_secs)
+                .min(AT_MOST),
+        );
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Some(Duration::from_secs_f64(secs.min(AT_MOST.as_secs_f64())));
+        }
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or_default())
@@ -365,7 +425,13 @@ mod tests {
             );
         }
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        classify_answer(StatusCode::from_u16(status).unwrap(), &map, body, now)
+        classify_answer(
+            StatusCode::from_u16(status).unwrap(),
+            &map,
+            body,
+            HttpEncoding::Json,
+            now,
+        )
     }
 
     #[test]
@@ -412,6 +478,14 @@ mod tests {
             panic!()
         };
         assert_eq!(retry_after, None);
+        for (value, secs) in [("1.5", 1.5), ("99999999999999999999", 86_400.0)] {
+            let ExportOutcome::Retryable { retry_after, .. } =
+                answer(503, &[("retry-after", value)], b"")
+            else {
+                panic!()
+            };
+            assert_eq!(retry_after, Some(Duration::from_secs_f64(secs)), "{value}");
+        }
     }
 
     #[test]

@@ -7,13 +7,14 @@
 
 use std::io::Read as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use prost::Message;
 
@@ -67,7 +68,13 @@ pub(super) fn tls_acceptor(tls: &ListenerTls) -> Result<tokio_rustls::TlsAccepto
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Accepts connections until the run stops reading, then lets the requests in flight finish.
+/// How long a client may take over a TLS handshake or a request's headers.
+const CLIENT_PATIENCE: Duration = Duration::from_secs(30);
+/// How long, once the capture ends, the requests in flight are given to finish.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Accepts connections until the run stops reading, then lets the requests in flight finish
+/// (within a grace period: a stalled client does not keep the capture from ending).
 pub(super) async fn serve(
     listener: HttpListener,
     receiver: Arc<Receiver>,
@@ -76,14 +83,18 @@ pub(super) async fn serve(
 ) -> Result<(), SourceError> {
     let cors = Arc::new(cors_origins);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let HttpListener { listener, tls } = listener;
+    // As for gRPC: bodies held at once are bounded by the streams a connection may open.
+    let streams = 4 * std::thread::available_parallelism().map_or(2, |n| n.get());
     loop {
         let (tcp, _) = tokio::select! {
-            accepted = listener.listener.accept() => match accepted {
+            accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
-                // A connection that failed before it was accepted (reset, out of files) is
-                // the client's loss; the listener goes on.
+                // A connection that failed before it was accepted is the client's loss; out
+                // of file descriptors, wait a moment rather than spin.
                 Err(e) => {
                     tracing::debug!("accepting a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
@@ -99,38 +110,62 @@ pub(super) async fn serve(
                 async move { Ok::<_, std::convert::Infallible>(handle(request, &receiver, &cors).await) }
             })
         };
-        let tls = listener.tls.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let builder = auto::Builder::new(TokioExecutor::new());
-            let served = match tls {
-                Some(acceptor) => match acceptor.accept(tcp).await {
-                    Ok(stream) => {
-                        let connection = builder.serve_connection(TokioIo::new(stream), service);
-                        watcher.watch(connection.into_owned()).await
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(CLIENT_PATIENCE);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(u32::try_from(streams).unwrap_or(u32::MAX));
+        match tls.clone() {
+            Some(acceptor) => {
+                let graceful = graceful.watcher();
+                tokio::spawn(async move {
+                    let stream =
+                        match tokio::time::timeout(CLIENT_PATIENCE, acceptor.accept(tcp)).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(e)) => {
+                                return tracing::debug!("TLS handshake with a client failed: {e}")
+                            }
+                            Err(_) => return tracing::debug!("a client's TLS handshake timed out"),
+                        };
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    if let Err(e) = graceful.watch(connection.into_owned()).await {
+                        tracing::debug!("an OTLP/HTTP connection ended: {e}");
                     }
-                    Err(e) => {
-                        tracing::debug!("TLS handshake with a client failed: {e}");
-                        return;
-                    }
-                },
-                None => {
-                    let connection = builder.serve_connection(TokioIo::new(tcp), service);
-                    watcher.watch(connection.into_owned()).await
-                }
-            };
-            if let Err(e) = served {
-                tracing::debug!("an OTLP/HTTP connection ended: {e}");
+                });
             }
-        });
+            None => {
+                let connection = builder.serve_connection(TokioIo::new(tcp), service);
+                let watched = graceful.watch(connection.into_owned());
+                tokio::spawn(async move {
+                    if let Err(e) = watched.await {
+                        tracing::debug!("an OTLP/HTTP connection ended: {e}");
+                    }
+                });
+            }
+        }
     }
-    // Idle keep-alive connections are closed; a request in flight is answered first. A
-    // second signal does not wait.
+    // No new connections; idle keep-alive ones are closed, a request in flight is answered
+    // first, within the grace period. A second signal does not wait.
+    drop(listener);
     tokio::select! {
         () = graceful.shutdown() => {}
+        () = tokio::time::sleep(GRACE) => {
+            tracing::warn!("OTLP/HTTP clients still connected after {GRACE:?}: closing");
+        }
         () = control.aborted() => {}
     }
     Ok(())
+}
+
+/// Asks the client to close the connection after this answer.
+fn close_after(response: &mut Response<Full<Bytes>>) {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
 }
 
 /// The body encodings of OTLP/HTTP.
@@ -148,10 +183,13 @@ async fn handle(
 ) -> Response<Full<Bytes>> {
     let origin = allowed_origin(request.headers(), cors);
     let mut response = answer(request, receiver, origin.is_some()).await;
-    if let Some(origin) = origin {
-        let headers = response.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    let headers = response.headers_mut();
+    // Caches must not serve one origin's answer to another.
+    if !cors.is_empty() && !cors.iter().any(|o| o == "*") {
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    if let Some(origin) = origin {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     }
     response
 }
@@ -211,26 +249,49 @@ async fn answer(
         .unwrap_or("identity")
         .trim()
         .to_ascii_lowercase();
+    let compression_owned = compression.clone();
     let max = receiver.max_request_bytes;
     let too_large = || format!("the request is larger than {max} bytes (--max-request-bytes)");
-    let body = match Limited::new(request.into_body(), max).collect().await {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let refuse_size = |refuse: &dyn Fn(StatusCode, &str, String) -> Response<Full<Bytes>>| {
+        let mut response = refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too large (--max-request-bytes)",
+            too_large(),
+        );
+        close_after(&mut response);
+        response
+    };
+    // Refused before reading: the client need not send it all.
+    if declared.is_some_and(|n| n > max as u64) {
+        return refuse_size(&refuse);
+    }
+    let mut body = request.into_body();
+    let collected = Limited::new(&mut body, max).collect().await;
+    let body = match collected {
         Ok(body) => body.to_bytes(),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too large (--max-request-bytes)",
-                too_large(),
-            );
+            // Read on (up to as much again) so that the client sees the answer rather than
+            // a reset connection, which it would retry.
+            let _ = Limited::new(body, max).collect().await;
+            return refuse_size(&refuse);
         }
         Err(e) => {
             let message = format!("reading the body: {e}");
             return refuse(StatusCode::BAD_REQUEST, "unreadable body", message);
         }
     };
-    let body = match decompress(&compression, body, max) {
+    let body = match tokio::task::spawn_blocking(move || decompress(&compression_owned, body, max))
+        .await
+        .unwrap_or(Err(Decompression::Unsupported))
+    {
         Ok(body) => body,
         Err(Decompression::Unsupported) => {
             let message = format!(
@@ -394,6 +455,10 @@ fn preflight(headers: &HeaderMap) -> Response<Full<Bytes>> {
         .cloned()
         .unwrap_or_else(|| HeaderValue::from_static("Content-Type, Content-Encoding"));
     out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked);
+    out.append(
+        header::VARY,
+        HeaderValue::from_static("Access-Control-Request-Headers"),
+    );
     out.insert(
         header::ACCESS_CONTROL_MAX_AGE,
         HeaderValue::from_static("7200"),
