@@ -161,6 +161,9 @@ pub(super) async fn serve(
     Ok(())
 }
 
+/// Answers a refusal and counts it.
+type Refuse<'a> = dyn Fn(StatusCode, &str, String) -> Response<Full<Bytes>> + 'a;
+
 /// Asks the client to close the connection after this answer.
 fn close_after(response: &mut Response<Full<Bytes>>) {
     response
@@ -257,7 +260,7 @@ async fn answer(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let refuse_size = |refuse: &dyn Fn(StatusCode, &str, String) -> Response<Full<Bytes>>| {
+    let refuse_size = |refuse: &Refuse| {
         let mut response = refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too large (--max-request-bytes)",
