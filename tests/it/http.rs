@@ -240,13 +240,14 @@ async fn replay_to(dir: &std::path::Path, url: &str, n: usize, extra: &[&str]) -
         "http/protobuf",
         "--workers",
         "1",
-        "--batch",
-        "1",
         "--retry-initial-backoff",
         "50ms",
         "--failed-out",
         "failed.ndjson",
     ];
+    if !extra.contains(&"--batch") {
+        args.extend(["--batch", "1"]);
+    }
     args.extend_from_slice(extra);
     args.push(&capture);
     run_in(dir, &replay_json(url, &args)).await
@@ -646,4 +647,175 @@ async fn http_proxy_and_no_proxy_are_honoured() {
         "NO_PROXY was not honoured"
     );
     assert_eq!(receiver.acknowledged().len(), 6);
+}
+
+/// dump's OTLP/HTTP answers: 404, 405 with Allow, 415, 400 with a google.rpc.Status in the
+/// request's encoding, 413 by Content-Length before the body, and 200 with the Export
+/// response in the request's encoding. Every refusal is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dump_answers_http_requests_as_the_specification_says() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let dump = Dump::start_http(
+        dir.path(),
+        &["--max-request-bytes", "2KiB", "-o", "out.jsonl"],
+    )
+    .await;
+    let host = dump.addr.split('/').next().unwrap().to_owned();
+    let ask = |head: String, body: Vec<u8>| {
+        let host = host.clone();
+        async move {
+            let mut tcp = tokio::net::TcpStream::connect(&host).await.unwrap();
+            tcp.write_all(head.as_bytes()).await.unwrap();
+            tcp.write_all(&body).await.unwrap();
+            let mut answer = Vec::new();
+            tcp.read_to_end(&mut answer).await.unwrap();
+            let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+            let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
+            (head, answer[split + 4..].to_vec())
+        }
+    };
+    let post = |path: &str, content_type: &str, body: &[u8]| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+    };
+    let (head, _) = ask(
+        post("/v1/traces", "application/json", b"{}"),
+        b"{}".to_vec(),
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 404"), "{head}");
+    let (head, _) = ask(
+        "GET /v1/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into(),
+        vec![],
+    )
+    .await;
+    assert!(
+        head.starts_with("http/1.1 405") && head.contains("allow: post"),
+        "{head}"
+    );
+    let (head, _) = ask(post("/v1/metrics", "text/plain", b"x"), b"x".to_vec()).await;
+    assert!(head.starts_with("http/1.1 415"), "{head}");
+    // Undecodable, in each encoding: the status comes back in it.
+    let bad = br#"{"resourceMetrics":5}"#;
+    let (head, body) = ask(post("/v1/metrics", "application/json", bad), bad.to_vec()).await;
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    let status: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("resourceMetrics"),
+        "{status}"
+    );
+    let (head, body) = ask(
+        post("/v1/metrics", "application/x-protobuf", b"\x0a\x05\x01"),
+        b"\x0a\x05\x01".to_vec(),
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    let status = tonic_types::Status::decode(&body[..]).unwrap();
+    assert_eq!(status.code, 3, "{status:?}");
+    // Over the limit by Content-Length: refused without reading the body.
+    let (head, _) = ask(
+        "POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n\
+         Content-Length: 10000000\r\n\r\n"
+            .into(),
+        vec![],
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 413"), "{head}");
+    // A good request, in each encoding: the Export response in that encoding.
+    let request = &expected_requests("datapoints.ndjson")[0];
+    let mut json_body = Vec::new();
+    metricsender::otlp::json::write_request(request, &mut json_body);
+    let small = metricsender::otlp::ExportMetricsServiceRequest {
+        resource_metrics: vec![],
+    };
+    let (head, body) = ask(
+        post(
+            "/v1/metrics",
+            "application/x-protobuf",
+            &small.encode_to_vec(),
+        ),
+        small.encode_to_vec(),
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(
+        head.contains("content-type: application/x-protobuf"),
+        "{head}"
+    );
+    metricsender::otlp::ExportMetricsServiceResponse::decode(&body[..]).unwrap();
+    let empty = br#"{"resourceMetrics":[]}"#;
+    let (head, body) = ask(
+        post("/v1/metrics", "application/json", empty),
+        empty.to_vec(),
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert_eq!(body, b"{}");
+    let (code, summary) = dump.stop().await;
+    assert_eq!(code, Some(1), "refusals make the exit code 1: {summary}");
+    let refused: u64 = summary["requests_refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(refused, 6, "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_413_in_a_batch_and_a_point_the_server_never_takes() {
+    // Batches of 4 payloads; the server takes bodies up to 1500 bytes, and refuses the one
+    // body that holds a certain metric whatever its size.
+    const LIMIT: usize = 1500;
+    let receiver = HttpReceiver::start(|_, len| {
+        if len > LIMIT {
+            HttpReply::Status(413, vec![])
+        } else {
+            HttpReply::Ok
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = replay_to(dir.path(), &receiver.url, 8, &["--batch", "4"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary = run.summary();
+    assert_laws(&summary);
+    assert_eq!(summary["data_points_failed"], 0, "{summary}");
+    assert_eq!(
+        point_fingerprints(&receiver.acknowledged()),
+        point_fingerprints(&expected_requests("host-legacy.ndjson")[..8]),
+    );
+    assert!(
+        run.stderr.contains("requests are kept under"),
+        "{}",
+        run.stderr
+    );
+
+    // A server that refuses everything for its size: each point fails once, alone, and is
+    // saved; nothing is sent twice at one data point.
+    let refusing = HttpReceiver::start(|_, _| HttpReply::Status(413, vec![])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = replay_to(dir.path(), &refusing.url, 1, &[]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let summary = run.summary();
+    assert_laws(&summary);
+    let points = summary["data_points_read"].as_u64().unwrap();
+    assert_eq!(summary["data_points_failed"].as_u64().unwrap(), points);
+    let one_point_tries = refusing
+        .arrivals()
+        .iter()
+        .filter(|a| a.body_len < 300)
+        .count();
+    assert!(
+        one_point_tries as u64 <= points,
+        "{one_point_tries} small requests for {points} points"
+    );
 }
