@@ -564,25 +564,14 @@ async fn a_removed_output_file_is_answered_unavailable() {
 #[tokio::test]
 async fn mutual_tls_listener_refuses_clients_without_a_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new("ca");
-    let (cert, key) = pki.leaf(&["localhost"], false);
-    let (ccert, ckey) = pki.leaf(&["client"], true);
-    for (name, pem) in [
-        ("ca.pem", &pki.ca_pem),
-        ("s.pem", &cert),
-        ("s.key", &key),
-        ("c.pem", &ccert),
-        ("c.key", &ckey),
-    ] {
-        std::fs::write(dir.path().join(name), pem).unwrap();
-    }
+    Pki::new("ca").write_mutual_tls(dir.path());
     let dump = Dump::start(
         dir.path(),
         &[
             "--tls-cert",
-            "s.pem",
+            "cert.pem",
             "--tls-key",
-            "s.key",
+            "key.pem",
             "--client-ca",
             "ca.pem",
             "-o",
@@ -618,9 +607,9 @@ async fn mutual_tls_listener_refuses_clients_without_a_certificate() {
                 "--ca-cert",
                 "ca.pem",
                 "--client-cert",
-                "c.pem",
+                "client.pem",
                 "--client-key",
-                "c.key",
+                "client-key.pem",
                 &testdata("datapoints.ndjson"),
             ],
         ),

@@ -515,19 +515,8 @@ impl opentelemetry_http::HttpClient for OnRuntime {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_over_http() {
     let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new("test CA");
-    let (cert, key) = pki.leaf(&["localhost"], false);
-    let (client_cert, client_key) = pki.leaf(&["client"], true);
-    for (name, pem) in [
-        ("ca.pem", &pki.ca_pem),
-        ("cert.pem", &cert),
-        ("key.pem", &key),
-        ("client.pem", &client_cert),
-        ("client-key.pem", &client_key),
-        ("other-ca.pem", &Pki::new("other CA").ca_pem),
-    ] {
-        std::fs::write(dir.path().join(name), pem).unwrap();
-    }
+    Pki::new("test CA").write_mutual_tls(dir.path());
+    std::fs::write(dir.path().join("other-ca.pem"), Pki::new("other CA").ca_pem).unwrap();
     let dump = Dump::start_http(
         dir.path(),
         &[

@@ -263,6 +263,23 @@ impl Pki {
         }
     }
 
+    /// Writes the CA and two leaves into `dir` for a mutual-TLS test: `ca.pem`, the server's
+    /// `cert.pem` and `key.pem` (for `localhost`), the client's `client.pem` and
+    /// `client-key.pem`.
+    pub fn write_mutual_tls(&self, dir: &Path) {
+        let (cert, key) = self.leaf(&["localhost"], false);
+        let (client_cert, client_key) = self.leaf(&["client"], true);
+        for (name, pem) in [
+            ("ca.pem", &self.ca_pem),
+            ("cert.pem", &cert),
+            ("key.pem", &key),
+            ("client.pem", &client_cert),
+            ("client-key.pem", &client_key),
+        ] {
+            std::fs::write(dir.join(name), pem).unwrap();
+        }
+    }
+
     /// A leaf certificate for `names`; returns (cert PEM, key PEM).
     pub fn leaf(&self, names: &[&str], client: bool) -> (String, String) {
         let mut params =
