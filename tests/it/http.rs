@@ -155,6 +155,18 @@ impl HttpReceiver {
         }
     }
 
+    /// A receiver whose size limit is `limit` bytes of body: 413 above it.
+    async fn refusing_above(limit: usize) -> Self {
+        Self::start(move |_, len| {
+            if len > limit {
+                HttpReply::Status(413, vec![])
+            } else {
+                HttpReply::Ok
+            }
+        })
+        .await
+    }
+
     fn arrivals(&self) -> std::sync::MutexGuard<'_, Vec<Arrival>> {
         self.arrivals.lock().unwrap()
     }
@@ -318,14 +330,7 @@ async fn outages_are_retried_refusals_are_not_and_partial_success_is_counted() {
 async fn a_413_halves_requests_until_they_fit_and_nothing_is_lost() {
     // The server takes bodies up to 1000 bytes; a host payload encodes to about 2.5 KB.
     const LIMIT: usize = 1000;
-    let receiver = HttpReceiver::start(|_, len| {
-        if len > LIMIT {
-            HttpReply::Status(413, vec![])
-        } else {
-            HttpReply::Ok
-        }
-    })
-    .await;
+    let receiver = HttpReceiver::refusing_above(LIMIT).await;
     let dir = tempfile::tempdir().unwrap();
     let sizes: Vec<usize> = expected_requests("host-legacy.ndjson")[..5]
         .iter()
@@ -761,17 +766,9 @@ async fn dump_answers_http_requests_as_the_specification_says() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_413_in_a_batch_and_a_point_the_server_never_takes() {
-    // Batches of 4 payloads; the server takes bodies up to 1500 bytes, and refuses the one
-    // body that holds a certain metric whatever its size.
+    // Batches of 4 payloads; the server takes bodies up to 1500 bytes.
     const LIMIT: usize = 1500;
-    let receiver = HttpReceiver::start(|_, len| {
-        if len > LIMIT {
-            HttpReply::Status(413, vec![])
-        } else {
-            HttpReply::Ok
-        }
-    })
-    .await;
+    let receiver = HttpReceiver::refusing_above(LIMIT).await;
     let dir = tempfile::tempdir().unwrap();
     let run = replay_to(dir.path(), &receiver.url, 8, &["--batch", "4"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
