@@ -251,7 +251,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__replay)
-            opts="-e -H -w -o -v -q -h -V --format --strict --dry-run --max-line-bytes --endpoint --protocol --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
+            opts="-e -H -w -o -v -q -h -V --format --strict --dry-run --max-line-bytes --pace --rate --shift-timestamps --loop --merge --checkpoint --shard --ordered --endpoint --protocol --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -262,6 +262,26 @@ _metricsender() {
                     return 0
                     ;;
                 --max-line-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --loop)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

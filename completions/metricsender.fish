@@ -96,6 +96,11 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l for
 gosight\t'GoSight MetricPayload NDJSON'
 otlp-json\t'OTLP JSON lines (MetricsData per line)'"
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l max-line-bytes -d 'Reject (not truncate) lines longer than this, in bytes (64MiB, 512KiB), ≥ 1' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l pace -d 'Timing: `max` as fast as the server takes, `original` the recorded gaps between payload timestamps, or a factor of them (`10x` ten times faster, `0.5x` half speed)' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l rate -d 'At most N payloads per second (with --pace, the slower of the two wins)' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l loop -d 'Replay the files N times, 0 = until interrupted (with --shift-timestamps each pass is stamped after the one before)' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l checkpoint -d 'Record how far each file is settled (acknowledged or saved as failed) in FILE; the same command run again skips that and resumes' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l shard -d 'Take only shard K of N (K from 0) of the payloads, by host, so N replays share the input; `auto/N` reads K from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s e -l endpoint -d 'OTLP endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317] (over HTTP: http://localhost:4318/v1/metrics; /v1/metrics is added to a URL without a path) [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l protocol -d 'OTLP transport and encoding [default: grpc] [env: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL]' -r -f -a "grpc\t''
 http/protobuf\t''
@@ -131,6 +136,9 @@ always\t''
 never\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l strict -d 'Stop at the first malformed line (exit 65) instead of skipping it; nothing read after it is sent'
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l dry-run -d 'Read, validate and convert; send nothing'
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l shift-timestamps -d 'Move every timestamp so the first payload is stamped now, offsets kept to the nanosecond (with --pace, each payload is stamped at its send time)'
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l merge -d 'Interleave the files in timestamp order (a streaming k-way merge) instead of reading them one after the other'
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l ordered -d 'Deliver each resource\'s payloads in capture order: its next payload waits until the previous one is settled (for backends that reject out-of-order samples)'
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l insecure -d 'Plaintext when the endpoint has no scheme (TLS otherwise) [env: OTEL_EXPORTER_OTLP_METRICS_INSECURE, OTEL_EXPORTER_OTLP_INSECURE]'
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l no-retry -d 'Do not retry failed exports'
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l append -d 'Append to --output instead of overwriting it'

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::source::replay::schedule::Pace;
+
 /// The heading of the options every command takes, listed last.
 const GLOBAL: &str = "Global options";
 
@@ -86,6 +88,10 @@ key file cannot be opened · 69 endpoint never reached · 73 output cannot be cr
   metricsender replay capture.ndjson -w 16 --compression gzip --failed-out failed.ndjson
   metricsender replay capture.ndjson --dry-run     # validate and convert, send nothing
   cat capture.ndjson | metricsender replay - --summary json
+  metricsender replay incident.ndjson --pace 10x --shift-timestamps   # an hour in six minutes
+  metricsender replay host-*.ndjson.gz --merge --checkpoint backfill.ckpt   # resumable backfill
+  metricsender replay day.ndjson --loop 0 --pace original --shift-timestamps   # staging feed
+  metricsender replay captures/*.zst --shard auto/8 --ordered   # in a Kubernetes Indexed Job
 
 Exit codes: 0 all delivered · 1 some payloads failed or lines rejected · 2 bad usage
 (flags or OTEL_* variables) · 65 malformed line with --strict · 66 an input, certificate or
@@ -331,6 +337,50 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "N", default_value = "64MiB", value_parser = parse_line_bytes, help_heading = "Input")]
     pub max_line_bytes: u64,
 
+    /// Timing: `max` as fast as the server takes, `original` the recorded gaps between payload
+    /// timestamps, or a factor of them (`10x` ten times faster, `0.5x` half speed)
+    #[arg(long, value_name = "PACE", default_value = "max", value_parser = parse_pace, help_heading = "Replay")]
+    pub pace: Pace,
+
+    /// At most N payloads per second (with --pace, the slower of the two wins)
+    #[arg(long, value_name = "N", value_parser = parse_positive_rate, help_heading = "Replay")]
+    pub rate: Option<f64>,
+
+    /// Move every timestamp so the first payload is stamped now, offsets kept to the
+    /// nanosecond (with --pace, each payload is stamped at its send time)
+    #[arg(long, help_heading = "Replay")]
+    pub shift_timestamps: bool,
+
+    /// Replay the files N times, 0 = until interrupted (with --shift-timestamps each pass is
+    /// stamped after the one before)
+    #[arg(
+        long = "loop",
+        value_name = "N",
+        default_value_t = 1,
+        help_heading = "Replay"
+    )]
+    pub passes: u64,
+
+    /// Interleave the files in timestamp order (a streaming k-way merge) instead of reading
+    /// them one after the other
+    #[arg(long, help_heading = "Replay")]
+    pub merge: bool,
+
+    /// Record how far each file is settled (acknowledged or saved as failed) in FILE; the same
+    /// command run again skips that and resumes
+    #[arg(long, value_name = "FILE", help_heading = "Replay")]
+    pub checkpoint: Option<PathBuf>,
+
+    /// Take only shard K of N (K from 0) of the payloads, by host, so N replays share the
+    /// input; `auto/N` reads K from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)
+    #[arg(long, value_name = "K/N", value_parser = parse_shard, help_heading = "Replay")]
+    pub shard: Option<ShardArg>,
+
+    /// Deliver each resource's payloads in capture order: its next payload waits until the
+    /// previous one is settled (for backends that reject out-of-order samples)
+    #[arg(long, help_heading = "Replay")]
+    pub ordered: bool,
+
     #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]
     pub target: TargetArgs,
@@ -346,6 +396,70 @@ pub struct ReplayArgs {
     #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+/// `--shard K/N` or `auto/N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardArg {
+    /// This replay's shard, from 0; `None` for `auto` (read from `JOB_COMPLETION_INDEX`).
+    pub index: Option<u32>,
+    /// How many replays share the input.
+    pub count: u32,
+}
+
+/// Parses `--pace`: `max`, `original`, or a factor with an `x` (`10x`, `0.5x`).
+pub fn parse_pace(text: &str) -> Result<Pace, String> {
+    let text = text.trim();
+    match text.to_ascii_lowercase().as_str() {
+        "max" => return Ok(Pace::Max),
+        "original" => return Ok(Pace::Factor(1.0)),
+        _ => {}
+    }
+    let factor = text
+        .strip_suffix(['x', 'X'])
+        .and_then(|f| f.parse::<f64>().ok())
+        .ok_or_else(|| {
+            format!("`{text}` is not a pace: use max, original, or a factor such as 10x or 0.5x")
+        })?;
+    if !(factor.is_finite() && factor > 0.0) {
+        return Err(format!("the pace factor must be above 0, got `{text}`"));
+    }
+    Ok(Pace::Factor(factor))
+}
+
+/// Parses a rate in payloads per second, above 0.
+pub fn parse_positive_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a rate: give payloads per second above 0, e.g. 100 or 0.5"
+        )),
+    }
+}
+
+/// Parses `--shard K/N` (K from 0 to N-1) or `auto/N`.
+pub fn parse_shard(text: &str) -> Result<ShardArg, String> {
+    let usage = || {
+        format!("`{text}` is not a shard: give K/N with K from 0 to N-1 (0/3, 1/3, 2/3), or auto/N")
+    };
+    let (index, count) = text.trim().split_once('/').ok_or_else(usage)?;
+    let count: u32 = count.parse().map_err(|_| usage())?;
+    if count == 0 {
+        return Err(format!("`{text}`: the number of shards must be at least 1"));
+    }
+    let index = if index.eq_ignore_ascii_case("auto") {
+        None
+    } else {
+        let index: u32 = index.parse().map_err(|_| usage())?;
+        if index >= count {
+            return Err(format!(
+                "`{text}`: shards count from 0, so the last of {count} is {}/{count}",
+                count - 1
+            ));
+        }
+        Some(index)
+    };
+    Ok(ShardArg { index, count })
 }
 
 /// Input format of capture files.

@@ -229,6 +229,19 @@ pub fn scope_name(namespace: &str, subnamespace: &str) -> String {
     }
 }
 
+/// The resource attributes a payload converts to, without converting it.
+pub fn resource_of(payload: &MetricPayload, mapping: Mapping) -> Vec<KeyValue> {
+    let mut ids = MetricPayload {
+        agent_id: payload.agent_id.clone(),
+        host_id: payload.host_id.clone(),
+        hostname: payload.hostname.clone(),
+        endpoint_id: payload.endpoint_id.clone(),
+        meta: payload.meta.clone(),
+        ..MetricPayload::default()
+    };
+    resource_attributes(&mut ids, mapping)
+}
+
 /// Takes the resource attributes out of the payload's meta (and ids).
 fn resource_attributes(payload: &mut MetricPayload, mapping: Mapping) -> Vec<KeyValue> {
     let mut meta = payload.meta.take().unwrap_or_default();

@@ -104,6 +104,7 @@ pub async fn run(args: DumpArgs, quiet: bool) -> Result<ExitCode> {
             inputs: open_all(&args.input)?,
             format: LineFormat::Auto,
             max_line_bytes: 64 * 1024 * 1024,
+            plan: Default::default(),
         };
         let sink = file_sink(&args.output, args.append, format, control.clone())?;
         // One worker keeps the output in input order.

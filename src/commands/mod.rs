@@ -360,6 +360,7 @@ pub fn core_config(delivery: &DeliveryArgs, report: &ReportArgs, quiet: bool) ->
         strict: false,
         batch: delivery.batch as usize,
         progress: !quiet && progress_enabled(report.progress),
+        sync_failed_out: false,
     }
 }
 

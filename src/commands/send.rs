@@ -48,6 +48,7 @@ pub async fn run(args: SendArgs, quiet: bool) -> Result<ExitCode> {
             inputs: vec![input],
             format: LineFormat::Auto,
             max_line_bytes: usize::MAX,
+            plan: Default::default(),
         };
         deliver(source, &args.target, &args.output, false, config, control).await?
     } else if let Some(file) = &args.file {
@@ -55,6 +56,7 @@ pub async fn run(args: SendArgs, quiet: bool) -> Result<ExitCode> {
             inputs: open_all(std::slice::from_ref(file))?,
             format: LineFormat::Auto,
             max_line_bytes: usize::MAX,
+            plan: Default::default(),
         };
         deliver(source, &args.target, &args.output, false, config, control).await?
     } else if synthetic {

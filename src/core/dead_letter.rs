@@ -18,18 +18,21 @@ pub enum FailedOut {
 #[derive(Debug)]
 pub(super) struct DeadLetters {
     target: FailedOut,
+    sync: bool,
     state: Mutex<Option<(PathBuf, File)>>,
 }
 
 impl DeadLetters {
-    pub(super) fn new(target: FailedOut) -> Self {
+    pub(super) fn new(target: FailedOut, sync: bool) -> Self {
         DeadLetters {
             target,
+            sync,
             state: Mutex::new(None),
         }
     }
 
-    /// Appends `lines` and flushes them to the file, creating it on first use.
+    /// Appends `lines` and flushes them to the file (to the disk, when asked), creating it on
+    /// first use.
     pub(super) fn write(&self, lines: &[u8]) -> io::Result<()> {
         let mut state = crate::core::report::lock(&self.state);
         if state.is_none() {
@@ -49,6 +52,9 @@ impl DeadLetters {
         if let Some((_, file)) = state.as_mut() {
             file.write_all(lines)?;
             file.flush()?;
+            if self.sync {
+                file.sync_data()?;
+            }
         }
         Ok(())
     }

@@ -54,6 +54,9 @@ pub struct CoreConfig {
     pub batch: usize,
     /// Draw a progress line on stderr.
     pub progress: bool,
+    /// Sync the failed-payloads file to disk after each write, so that a payload saved there
+    /// is durably settled (`replay --checkpoint` records it as done).
+    pub sync_failed_out: bool,
 }
 
 impl Default for CoreConfig {
@@ -68,6 +71,7 @@ impl Default for CoreConfig {
             strict: false,
             batch: 1,
             progress: false,
+            sync_failed_out: false,
         }
     }
 }
@@ -107,7 +111,6 @@ pub enum Body {
 }
 
 /// One payload on its way through the pipeline.
-#[derive(Debug)]
 pub struct Unit {
     /// The file and line it was read from, for reports; `None` for built payloads.
     pub origin: Option<Origin>,
@@ -115,6 +118,29 @@ pub struct Unit {
     pub body: Body,
     /// Told the outcome once the payload is settled (a listener answers its client with it).
     pub ack: Option<oneshot::Sender<Result<(), String>>>,
+    /// When it was due to be sent (`replay --pace`), for the schedule lag.
+    pub scheduled: Option<tokio::time::Instant>,
+    /// Nanoseconds every timestamp moves by before it is sent (`replay --shift-timestamps`);
+    /// a failed payload is still saved as it was read.
+    pub shift_ns: i64,
+    /// Called once the payload is settled (see [`SettleHook`]).
+    pub on_settled: Option<SettleHook>,
+}
+
+/// Told, once, that a payload is settled: `true` when it was acknowledged, written to the
+/// failed-payloads file, or rejected as malformed (nothing more can come of it); `false` when
+/// it failed and could not be saved. A checkpoint advances on `true` only.
+pub type SettleHook = Box<dyn FnOnce(bool) + Send>;
+
+impl std::fmt::Debug for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unit")
+            .field("origin", &self.origin)
+            .field("body", &self.body)
+            .field("scheduled", &self.scheduled)
+            .field("shift_ns", &self.shift_ns)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Unit {
@@ -124,6 +150,9 @@ impl Unit {
             origin: None,
             body,
             ack: None,
+            scheduled: None,
+            shift_ns: 0,
+            on_settled: None,
         }
     }
 }
@@ -345,14 +374,23 @@ impl Feed {
         };
         let unit = Unit {
             origin: Some(origin),
-            body,
-            ack: None,
+            ..Unit::new(body)
         };
         if self.blocking_send(unit) {
             LineFate::Queued
         } else {
             LineFate::Stopped
         }
+    }
+
+    /// Whether malformed lines stop the run (`--strict`).
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+
+    /// How many units the queue holds.
+    pub fn capacity(&self) -> usize {
+        self.tx.max_capacity()
     }
 
     /// Whether the source should stop.
@@ -371,7 +409,7 @@ impl Feed {
     }
 }
 
-fn reject(control: &Control, strict: bool, rejected: Rejected) {
+pub(crate) fn reject(control: &Control, strict: bool, rejected: Rejected) {
     control.stats.reject(rejected);
     if strict {
         control.end(Ending::StrictRejected);
@@ -390,7 +428,10 @@ pub async fn run<Src: Source, S: Sink>(
     let started = Instant::now();
     let (tx, rx) = mpsc::channel(config.queue.max(1));
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
-    let dead_letters = Arc::new(DeadLetters::new(config.failed_out.clone()));
+    let dead_letters = Arc::new(DeadLetters::new(
+        config.failed_out.clone(),
+        config.sync_failed_out,
+    ));
     let config = Arc::new(config);
 
     let progress = Arc::new(report::Progress::new(config.progress));

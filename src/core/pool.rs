@@ -18,7 +18,7 @@ use super::dead_letter::DeadLetters;
 use super::retry::Backoff;
 use super::{
     parse_line, reject, split, Body, Control, CoreConfig, Ending, ExportOutcome, Failure, Origin,
-    Payload, Rejected, Sink, Unit,
+    Payload, Rejected, SettleHook, Sink, Unit,
 };
 use crate::convert::{self, ConvertNotes};
 use crate::gotime::GoTime;
@@ -82,6 +82,10 @@ struct Ledger {
     /// The first reason a part of it failed.
     failure: Option<Failure>,
     ack: Option<oneshot::Sender<Result<(), String>>>,
+    /// How far its timestamps were moved for sending; its parts are moved back before they
+    /// are saved, so a failed payload is saved as it was read.
+    shift_ns: i64,
+    on_settled: Option<SettleHook>,
 }
 
 impl Ledger {
@@ -109,7 +113,7 @@ impl Ledger {
     /// otherwise exactly the parts that were not, in the form it came in.
     fn dead_letter_lines(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        let unacked: Vec<&ExportMetricsServiceRequest> = match &self.pending {
+        let unacked: Vec<std::borrow::Cow<'_, ExportMetricsServiceRequest>> = match &self.pending {
             // (A part split again after a 413 is left empty, and marked acknowledged.)
             Pending::Parts(parts)
                 if parts
@@ -119,7 +123,7 @@ impl Ledger {
                 parts
                     .iter()
                     .filter(|(_, acked)| !acked)
-                    .map(|(part, _)| part)
+                    .map(|(part, _)| self.as_read(part))
                     .collect()
             }
             _ => {
@@ -141,21 +145,34 @@ impl Ledger {
                 // a part it cannot hold whole is saved as OTLP JSON, which replay reads too.
                 for part in unacked {
                     let mut losses = convert::Losses::default();
-                    let back = convert::request_to_payloads(part, self.packaged_at, &mut losses);
+                    let back = convert::request_to_payloads(&part, self.packaged_at, &mut losses);
                     if losses.is_empty() {
                         back.iter().for_each(|p| model::write_payload(p, &mut out));
                     } else {
-                        json::write_request(part, &mut out);
+                        json::write_request(&part, &mut out);
                     }
                 }
             }
             Original::Line { otlp: true, .. } => {
                 for part in unacked {
-                    json::write_request(part, &mut out);
+                    json::write_request(&part, &mut out);
                 }
             }
         }
         out
+    }
+
+    /// A part with its timestamps as they were read.
+    fn as_read<'a>(
+        &self,
+        part: &'a ExportMetricsServiceRequest,
+    ) -> std::borrow::Cow<'a, ExportMetricsServiceRequest> {
+        if self.shift_ns == 0 {
+            return std::borrow::Cow::Borrowed(part);
+        }
+        let mut unshifted = part.clone();
+        crate::otlp::times::shift_request(&mut unshifted, -self.shift_ns);
+        std::borrow::Cow::Owned(unshifted)
     }
 }
 
@@ -166,6 +183,7 @@ impl Drop for Ledger {
         stats
             .data_points_sent
             .fetch_add(self.points - unacked, Relaxed);
+        let mut durable = true;
         let result = if unacked == 0 {
             stats.payloads_sent.fetch_add(1, Relaxed);
             Ok(())
@@ -184,6 +202,7 @@ impl Drop for Ledger {
                         tracing::error!("stopping: {why}");
                     }
                     message = format!("{message} (and NOT saved: {e})");
+                    durable = false;
                 }
             }
             stats.data_points_failed.fetch_add(unacked, Relaxed);
@@ -192,6 +211,9 @@ impl Drop for Ledger {
         };
         if let Some(ack) = self.ack.take() {
             let _ = ack.send(result);
+        }
+        if let Some(settled) = self.on_settled.take() {
+            settled(durable);
         }
     }
 }
@@ -258,7 +280,19 @@ impl<S: Sink> Worker<S> {
 
     /// Parses and converts one unit; `None` when its line was rejected.
     fn admit(&self, unit: Unit) -> Option<Admitted> {
-        let Unit { origin, body, ack } = unit;
+        let Unit {
+            origin,
+            body,
+            ack,
+            scheduled,
+            shift_ns,
+            on_settled,
+        } = unit;
+        if let Some(scheduled) = scheduled {
+            self.control.stats.record_schedule_lag(
+                tokio::time::Instant::now().saturating_duration_since(scheduled),
+            );
+        }
         let (payload, line) = match body {
             Body::Line(bytes, format) => match parse_line(&bytes, format) {
                 Ok(payload) => (payload, Some(bytes)),
@@ -278,6 +312,10 @@ impl<S: Sink> Worker<S> {
                     );
                     if let Some(ack) = ack {
                         let _ = ack.send(Err("malformed".to_owned()));
+                    }
+                    // Reported; nothing more can come of it.
+                    if let Some(settled) = on_settled {
+                        settled(true);
                     }
                     return None;
                 }
@@ -321,6 +359,8 @@ impl<S: Sink> Worker<S> {
                 (original, GoTime::now(), r.resource_metrics)
             }
         };
+        let mut content = content;
+        crate::otlp::times::shift(&mut content, shift_ns);
         let points = count_data_points(&content);
         let stats = &self.control.stats;
         stats.payloads_read.fetch_add(1, Relaxed);
@@ -334,6 +374,8 @@ impl<S: Sink> Worker<S> {
             pending: Pending::Whole,
             failure: None,
             ack,
+            shift_ns,
+            on_settled,
         };
         Some((ledger, content))
     }

@@ -210,6 +210,14 @@ pub struct Stats {
     pub clamped_timestamps: AtomicU64,
     /// Whether the user was told the endpoint cannot be reached.
     pub warned_unreachable: AtomicBool,
+    /// Lines skipped on purpose, not read (`replay --shard`, `--checkpoint`).
+    pub payloads_skipped: AtomicU64,
+    /// The capture time of the payload replayed last, in Unix nanoseconds (0: none yet), for
+    /// the progress line.
+    pub capture_time_ns: AtomicU64,
+    /// How far behind its schedule a payload was taken for sending, at most, in
+    /// microseconds; `None` unless payloads were paced (`replay --pace`).
+    schedule_lag_max_us: Mutex<Option<u64>>,
     rejected: Mutex<Vec<Rejected>>,
     failures: Mutex<Groups>,
     refused: Mutex<Groups>,
@@ -275,6 +283,13 @@ impl Stats {
         }
     }
 
+    /// Records how late a paced payload was taken for sending.
+    pub fn record_schedule_lag(&self, lag: Duration) {
+        let micros = u64::try_from(lag.as_micros()).unwrap_or(u64::MAX);
+        let mut max = lock(&self.schedule_lag_max_us);
+        *max = Some(max.unwrap_or(0).max(micros));
+    }
+
     /// The final report.
     pub fn report(&self, elapsed: Duration, ending: Ending, failed_out: Option<PathBuf>) -> Report {
         let latency = lock(&self.latency).as_ref().map(|h| {
@@ -299,6 +314,8 @@ impl Stats {
             retries: self.retries.load(Relaxed),
             bytes_read: self.bytes_read.load(Relaxed),
             clamped_timestamps: self.clamped_timestamps.load(Relaxed),
+            payloads_skipped: self.payloads_skipped.load(Relaxed),
+            schedule_lag_ms_max: lock(&self.schedule_lag_max_us).map(|us| us as f64 / 1000.0),
             elapsed,
             failed_out,
             rejected: std::mem::take(&mut *lock(&self.rejected)),
@@ -364,6 +381,10 @@ pub struct Report {
     pub bytes_read: u64,
     /// Timestamps outside what OTLP can hold, clamped.
     pub clamped_timestamps: u64,
+    /// Lines skipped on purpose (`--shard`, `--checkpoint`), not read.
+    pub payloads_skipped: u64,
+    /// How far behind the schedule the replay fell, at most (`replay --pace`).
+    pub schedule_lag_ms_max: Option<f64>,
     /// How long the run took.
     pub elapsed: Duration,
     /// The failed-payloads file, once something was written to it.
@@ -441,10 +462,14 @@ impl Report {
             "requests_refused": groups(&self.requests_refused),
             "not_representable": self.not_representable.iter().map(|(what, count)| json!({"what": what, "count": count})).collect::<Vec<_>>(),
             "clamped_timestamps": self.clamped_timestamps,
+            "payloads_skipped": self.payloads_skipped,
             "ending": self.ending.name(),
             "source_error": self.source_error,
         });
         if let Some(map) = value.as_object_mut() {
+            if let Some(lag) = self.schedule_lag_ms_max {
+                map.insert("schedule_lag_ms_max".to_owned(), json!(lag));
+            }
             for (key, extra) in &self.extra {
                 map.insert((*key).to_owned(), extra.clone());
             }
@@ -521,6 +546,16 @@ impl Report {
                 "export latency: p50 {:.2}ms · p90 {:.2}ms · p99 {:.2}ms · max {:.2}ms",
                 l.p50, l.p90, l.p99, l.max
             );
+        }
+        if self.payloads_skipped > 0 {
+            let _ = writeln!(
+                s,
+                "skipped on purpose (--shard, --checkpoint): {}",
+                count_of(self.payloads_skipped, "line", "lines")
+            );
+        }
+        if let Some(lag) = self.schedule_lag_ms_max {
+            let _ = writeln!(s, "behind the --pace schedule: {lag:.1}ms at most");
         }
         for (key, value) in &self.extra {
             let unit = match *key {
@@ -686,18 +721,26 @@ impl Progress {
         let secs = started.elapsed().as_secs_f64().max(1e-3);
         let sent = stats.payloads_sent.load(Relaxed);
         let draining = if draining { "draining: " } else { "" };
+        let capture = match stats.capture_time_ns.load(Relaxed) {
+            0 => String::new(),
+            nanos => format!(
+                " · capture time {}",
+                // To the second: the progress line is read, not parsed.
+                crate::gotime::GoTime::from_unix_nanos(nanos - nanos % 1_000_000_000)
+            ),
+        };
         let failed = stats.payloads_failed.load(Relaxed);
         let rejected = stats.lines_rejected.load(Relaxed);
         if total > 0 {
             self.bar
                 .set_position(stats.input_bytes_consumed.load(Relaxed).min(total));
             self.bar.set_message(format!(
-                "{draining}sent {sent} · failed {failed} · rejected {rejected}"
+                "{draining}sent {sent} · failed {failed} · rejected {rejected}{capture}"
             ));
         } else {
             let points = stats.data_points_sent.load(Relaxed);
             self.bar.set_message(format!(
-                "{draining}payloads {sent}/{} · data points {points} · {:.0}/s · retries {} · failed {failed} · rejected {rejected}",
+                "{draining}payloads {sent}/{} · data points {points} · {:.0}/s · retries {} · failed {failed} · rejected {rejected}{capture}",
                 stats.payloads_read.load(Relaxed),
                 sent as f64 / secs,
                 stats.retries.load(Relaxed),

@@ -3,6 +3,7 @@
 //! (`wire`), and the helpers that belong with the types.
 
 pub mod json;
+pub mod times;
 pub mod wire;
 
 /// `opentelemetry.proto.*`

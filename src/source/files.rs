@@ -12,26 +12,29 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
-use crate::core::{Feed, LineFate, LineFormat, Origin, Rejected, Source, SourceError, StoppedAt};
+use super::replay::Plan;
+use crate::core::{Feed, LineFormat, Source, SourceError};
 pub use crate::exit::OpenError;
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
-const BOM: &[u8] = b"\xef\xbb\xbf";
+pub(super) const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// One opened input, decompressed.
 pub struct Input {
     /// The name reports use: the path as given, `-` for stdin.
     pub name: Arc<str>,
-    reader: Box<dyn BufRead + Send>,
+    /// Where it is opened from again for another pass (`--loop`); `-` for stdin.
+    pub(super) path: PathBuf,
+    pub(super) reader: Box<dyn BufRead + Send>,
     /// Bytes of the (decompressed) stream, where known: plain regular files.
-    size: Option<u64>,
+    pub(super) size: Option<u64>,
     /// Whether the content is read as it is (not decompressed).
     plain: bool,
     /// Bytes of the file as stored (compressed or not), for the progress bar.
-    stored_size: Option<u64>,
+    pub(super) stored_size: Option<u64>,
     /// Bytes of it consumed so far, as stored.
-    consumed: Arc<AtomicU64>,
+    pub(super) consumed: Arc<AtomicU64>,
 }
 
 impl Input {
@@ -58,6 +61,7 @@ impl Input {
             input.size = size;
         }
         input.stored_size = size;
+        input.path = path.to_owned();
         Ok(input)
     }
 
@@ -87,6 +91,7 @@ impl Input {
         };
         // The size is known only for plain content of a regular file (`open` fills it in).
         Ok(Input {
+            path: PathBuf::from(&*name),
             name,
             reader,
             size: None,
@@ -117,7 +122,7 @@ pub fn open_all(paths: &[PathBuf]) -> Result<Vec<Input>, OpenError> {
     paths.iter().map(|p| Input::open(p)).collect()
 }
 
-/// Capture files, read in turn.
+/// Capture files, read by a [`Plan`]: by default once, in turn, as fast as they are taken.
 pub struct FileSource {
     /// The inputs, opened, in the order they are read.
     pub inputs: Vec<Input>,
@@ -125,138 +130,21 @@ pub struct FileSource {
     pub format: LineFormat,
     /// Longer lines are rejected whole.
     pub max_line_bytes: usize,
+    /// Pace, loop, merge, shard, order and checkpoint (`replay`'s operator options).
+    pub plan: Plan,
 }
 
 impl Source for FileSource {
-    /// Reads the inputs in turn; when the run stops early, records where each input not read
-    /// to its end stopped.
+    /// Reads the inputs; when the run stops early, records where each input not read to its
+    /// end stopped.
     async fn run(self, feed: Feed) -> Result<(), SourceError> {
-        let reading = tokio::task::spawn_blocking(move || {
-            let stats = &feed.control().stats;
-            // A bar of bytes when every input's size is known.
-            let sizes: Option<u64> = self.inputs.iter().map(|i| i.stored_size).sum();
-            stats.input_bytes_total.store(sizes.unwrap_or(0), Relaxed);
-            let mut before = 0;
-            let mut inputs = self.inputs.into_iter();
-            while let Some(input) = inputs.next() {
-                let stored = input.stored_size.unwrap_or(0);
-                let read = read_input(input, self.format, self.max_line_bytes, &feed, before);
-                before += stored;
-                if let Err(stopped) = read {
-                    if stopped.bytes_unread != Some(0) {
-                        stats.stopped_at(stopped);
-                    }
-                    for never_read in inputs {
-                        stats.stopped_at(StoppedAt {
-                            file: never_read.name.to_string(),
-                            line: 0,
-                            byte_offset: 0,
-                            bytes_unread: never_read.size,
-                            reason: None,
-                        });
-                    }
-                    return;
-                }
-            }
-        });
-        reading
-            .await
-            .map_err(|e| SourceError(format!("the file reader stopped unexpectedly: {e}")))
-    }
-}
-
-/// Reads one input to its end; `Err` with where it stopped when the run is stopping.
-fn read_input(
-    mut input: Input,
-    format: LineFormat,
-    max_line_bytes: usize,
-    feed: &Feed,
-    consumed_before: u64,
-) -> Result<(), StoppedAt> {
-    let stats = &feed.control().stats;
-    let mut line_number = 0u64;
-    let mut offset = 0u64;
-    let mut buf = Vec::new();
-    let stopped_at = |line: u64, offset: u64| StoppedAt {
-        file: input.name.to_string(),
-        line,
-        byte_offset: offset,
-        bytes_unread: input.size.map(|size| size.saturating_sub(offset)),
-        reason: None,
-    };
-    loop {
-        buf.clear();
-        let read = read_line(&mut input.reader, &mut buf, max_line_bytes);
-        line_number += 1;
-        stats
-            .input_bytes_consumed
-            .store(consumed_before + input.consumed.load(Relaxed), Relaxed);
-        let reject = |error: String| {
-            feed.reject(Rejected {
-                file: input.name.to_string(),
-                line: line_number,
-                error,
-            })
-        };
-        match read {
-            Ok(Line::End) => return Ok(()),
-            Ok(Line::TooLong(len)) => {
-                offset += len;
-                stats.bytes_read.fetch_add(len, Relaxed);
-                reject(format!(
-                    "line is {len} bytes, over the {max_line_bytes}-byte limit (--max-line-bytes)"
-                ));
-            }
-            Ok(Line::Complete(len)) => {
-                offset += len;
-                stats.bytes_read.fetch_add(len, Relaxed);
-                if line_number == 1 && buf.starts_with(BOM) {
-                    buf.drain(..BOM.len());
-                }
-                if buf.last() == Some(&b'\r') {
-                    buf.pop();
-                }
-                if buf.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                // Hand the buffer itself to the workers; the next line gets a fresh one.
-                let capacity = buf.len();
-                let bytes = std::mem::replace(&mut buf, Vec::with_capacity(capacity));
-                let origin = Origin {
-                    file: input.name.clone(),
-                    line: line_number,
-                };
-                match feed.blocking_send_line(bytes, format, origin) {
-                    LineFate::Queued => {}
-                    LineFate::Rejected => return Err(stopped_at(line_number, offset)),
-                    // This line was not taken: reading stopped before it.
-                    LineFate::Stopped => {
-                        return Err(stopped_at(line_number - 1, offset - len));
-                    }
-                }
-            }
-            Err(e) => {
-                reject(format!("read error, rest of the file skipped: {e}"));
-                let mut broken = stopped_at(line_number, offset);
-                if feed.stopped() {
-                    // --strict: the run stops here.
-                    return Err(broken);
-                }
-                // The other inputs are still read.
-                broken.reason = Some(format!("read error: {e}"));
-                stats.stopped_at(broken);
-                return Ok(());
-            }
-        }
-        if feed.stopped() {
-            return Err(stopped_at(line_number, offset));
-        }
+        self.plan_run(feed).await
     }
 }
 
 /// What [`read_line`] found.
 #[derive(Debug, PartialEq, Eq)]
-enum Line {
+pub(super) enum Line {
     /// A line (without its `\n`) is in the buffer; the count includes the `\n`.
     Complete(u64),
     /// A line over the limit was skipped; its length.
@@ -265,7 +153,11 @@ enum Line {
     End,
 }
 
-fn read_line(reader: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Line> {
+pub(super) fn read_line(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Line> {
     let mut total = 0u64;
     let mut too_long = false;
     loop {

@@ -4,3 +4,4 @@
 pub mod files;
 pub mod generator;
 pub mod listener;
+pub mod replay;

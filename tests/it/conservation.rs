@@ -128,6 +128,7 @@ fn run_core(
             inputs: vec![input],
             format: LineFormat::Auto,
             max_line_bytes: usize::MAX,
+            plan: Default::default(),
         };
         let report = core::run(source, sink.clone(), config, control).await;
         let acknowledged = std::mem::take(&mut *sink.acknowledged.lock().unwrap());

@@ -331,9 +331,8 @@ impl Receiver {
         self.control.stats.bytes_read.fetch_add(size as u64, SeqCst);
         let (ack, outcome) = oneshot::channel();
         let unit = Unit {
-            origin: None,
-            body: Body::Otlp(request),
             ack: Some(ack),
+            ..Unit::new(Body::Otlp(request))
         };
         if !feed.send(unit).await {
             return Err(self.refuse(
