@@ -11,6 +11,7 @@ mod endings;
 mod golden;
 #[cfg(unix)] // uses dump, stopped with SIGTERM
 mod http;
+mod operate;
 mod otlp_json;
 mod replay;
 mod send;
