@@ -2,7 +2,11 @@
 //! data points, answers OK. Prints the totals when stopped (Ctrl-C or SIGTERM) or after
 //! `--requests N`. OTLP/gRPC, or with `--http` OTLP/HTTP protobuf on `/v1/metrics`.
 //!
-//! `cargo run --release --example sink -- 127.0.0.1:4317 [--requests N] [--http]`
+//! With `--lateness`, it also measures how late each request arrives against the latest data
+//! point time it carries: for `replay --pace … --shift-timestamps`, which stamps each payload
+//! with the time it is due, that is the schedule error as the server sees it.
+//!
+//! `cargo run --release --example sink -- 127.0.0.1:4317 [--requests N] [--http] [--lateness]`
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -26,6 +30,35 @@ struct Counts {
     points: AtomicU64,
     limit: Option<u64>,
     done: Notify,
+    /// Arrival minus latest point time, in microseconds (`--lateness`).
+    lateness: Option<std::sync::Mutex<hdrhistogram::Histogram<u64>>>,
+}
+
+impl Counts {
+    /// Counts one request.
+    fn record(&self, request: &ExportMetricsServiceRequest) {
+        self.points
+            .fetch_add(count_data_points(&request.resource_metrics), Relaxed);
+        if let Some(lateness) = &self.lateness {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos() as i128;
+            if let Some(due) =
+                metricsender::otlp::times::latest_point_time(&request.resource_metrics)
+            {
+                // Early arrivals (clock granularity) count as on time.
+                let late_us = ((now - i128::from(due)) / 1000).max(1) as u64;
+                if let Ok(mut h) = lateness.lock() {
+                    h.saturating_record(late_us);
+                }
+            }
+        }
+        let n = self.requests.fetch_add(1, Relaxed) + 1;
+        if self.limit == Some(n) {
+            self.done.notify_one();
+        }
+    }
 }
 
 struct Sink(Arc<Counts>);
@@ -36,14 +69,7 @@ impl MetricsService for Sink {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        let request = request.into_inner();
-        self.0
-            .points
-            .fetch_add(count_data_points(&request.resource_metrics), Relaxed);
-        let n = self.0.requests.fetch_add(1, Relaxed) + 1;
-        if self.0.limit == Some(n) {
-            self.0.done.notify_one();
-        }
+        self.0.record(&request.into_inner());
         Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
     }
 }
@@ -60,8 +86,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => None,
     };
     let http = args.iter().any(|a| a == "--http");
+    let lateness = args
+        .iter()
+        .any(|a| a == "--lateness")
+        .then(|| hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3))
+        .transpose()?
+        .map(std::sync::Mutex::new);
     let counts = Arc::new(Counts {
         limit,
+        lateness,
         ..Default::default()
     });
     let listener = tokio::net::TcpListener::bind(&addr).await?;
@@ -99,8 +132,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
             .await?;
     }
+    let lateness = match counts.lateness.as_ref().and_then(|l| l.lock().ok()) {
+        Some(h) => format!(
+            ", \"lateness_ms\": {{\"p50\": {:.3}, \"p99\": {:.3}, \"max\": {:.3}}}",
+            h.value_at_quantile(0.5) as f64 / 1000.0,
+            h.value_at_quantile(0.99) as f64 / 1000.0,
+            h.max() as f64 / 1000.0
+        ),
+        None => String::new(),
+    };
     println!(
-        "{{\"requests\": {}, \"data_points\": {}, \"seconds\": {:.3}}}",
+        "{{\"requests\": {}, \"data_points\": {}, \"seconds\": {:.3}{lateness}}}",
         counts.requests.load(Relaxed),
         counts.points.load(Relaxed),
         started.elapsed().as_secs_f64()
@@ -140,15 +182,9 @@ async fn serve_http(listener: tokio::net::TcpListener, counts: Arc<Counts>) {
                             "zstd" => bytes = zstd::decode_all(&body[..]).unwrap_or_default(),
                             _ => bytes = body.to_vec(),
                         }
-                        if let Ok(request) = ExportMetricsServiceRequest::decode(&bytes[..]) {
-                            counts
-                                .points
-                                .fetch_add(count_data_points(&request.resource_metrics), Relaxed);
-                        }
-                        let n = counts.requests.fetch_add(1, Relaxed) + 1;
-                        if counts.limit == Some(n) {
-                            counts.done.notify_one();
-                        }
+                        let request =
+                            ExportMetricsServiceRequest::decode(&bytes[..]).unwrap_or_default();
+                        counts.record(&request);
                         let answer = ExportMetricsServiceResponse::default().encode_to_vec();
                         Ok::<_, hyper::Error>(hyper::Response::new(Full::new(bytes::Bytes::from(
                             answer,

@@ -692,3 +692,122 @@ async fn stdin_cannot_be_looped_merged_or_resumed() {
     let run = run_in(dir.path(), &["replay", "x.ndjson", "--pace", "fast"]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+#[test]
+fn the_committed_job_manifest_runs_one_shard_per_completion_index() {
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes/replay-indexed-job.yaml"),
+    )
+    .unwrap();
+    let value = |key: &str| {
+        manifest
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("no {key} in the manifest"))
+            .to_owned()
+    };
+    assert_eq!(value("completionMode:"), "Indexed");
+    let shards = value("- --shard=auto/");
+    assert_eq!(value("completions:"), shards);
+    assert_eq!(value("parallelism:"), shards);
+    // Each pod resumes its own shard, from the index Kubernetes gives it.
+    assert!(value("- --checkpoint=").contains("$(JOB_COMPLETION_INDEX)"));
+    // The flags are the binary's own.
+    let args: Vec<String> = manifest
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- --"))
+        .map(|flag| format!("--{flag}"))
+        .collect();
+    let mut cli = vec!["metricsender".to_owned(), "replay".to_owned()];
+    cli.extend(args);
+    cli.push("capture.ndjson".to_owned());
+    use clap::Parser;
+    metricsender::cli::Cli::try_parse_from(cli).unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_payload_is_saved_as_it_was_read_not_shifted() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = testdata("datapoints.ndjson");
+    // Whole payloads fail: saved byte for byte.
+    let refusing = Receiver::start(|_| Reply::Status(tonic::Code::InvalidArgument, "no")).await;
+    let run = run_in(
+        dir.path(),
+        &replay_json(
+            &refusing.endpoint(),
+            &[
+                &capture,
+                "--shift-timestamps",
+                "--failed-out",
+                "whole.ndjson",
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut saved: Vec<String> = std::fs::read_to_string(dir.path().join("whole.ndjson"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let mut original: Vec<String> = std::fs::read_to_string(&capture)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    saved.sort();
+    original.sort();
+    assert_eq!(saved, original);
+    // Split payloads partly delivered: the missing parts are saved with their own times.
+    let partial = Receiver::start(|n| {
+        if n % 2 == 0 {
+            Reply::Ok
+        } else {
+            Reply::Status(tonic::Code::InvalidArgument, "no")
+        }
+    })
+    .await;
+    let run = run_in(
+        dir.path(),
+        &replay_json(
+            &partial.endpoint(),
+            &[
+                &capture,
+                "--shift-timestamps",
+                "--max-request-bytes",
+                "4KiB",
+                "-w",
+                "1",
+                "--failed-out",
+                "parts.ndjson",
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let s = run.assert_balanced();
+    assert!(s["data_points_failed"].as_u64().unwrap() > 0, "{s}");
+    let parts = std::fs::read_to_string(dir.path().join("parts.ndjson")).unwrap();
+    let captured_range = T0 - 86_400 * SECOND..T0 + 86_400 * SECOND;
+    let mut checked = 0;
+    for line in parts.lines() {
+        let payload =
+            metricsender::core::parse_line(line.as_bytes(), core::LineFormat::Auto).unwrap();
+        let request = match payload {
+            metricsender::core::Payload::Otlp(r) => r,
+            metricsender::core::Payload::GoSight(p) => {
+                use metricsender::convert::{payloads_to_request, ConvertNotes, Mapping};
+                payloads_to_request([&*p], Mapping::Agent, &mut ConvertNotes::default())
+            }
+        };
+        for t in times(&request).into_iter().filter(|t| *t != 0) {
+            assert!(
+                captured_range.contains(&(t as i64)),
+                "{t} was saved shifted"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+}
