@@ -117,6 +117,9 @@ struct Reading {
     skip_through: Option<u64>,
 }
 
+/// The resolution of tokio's timers.
+const TIMER_TICK: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Lines a reader may be ahead of the planner.
 const READ_AHEAD: usize = 64;
 
@@ -583,7 +586,10 @@ impl Planner {
                     on_settled,
                     ..Unit::new(body)
                 };
-                if let Some(release) = timing.release {
+                // Timers tick in milliseconds: a payload due within one goes now, up to a
+                // millisecond early, rather than a tick late (which would cap --rate near
+                // 1,000/s). The schedule stays absolute, so the rate holds on average.
+                if let Some(release) = timing.release.filter(|r| *r > Instant::now() + TIMER_TICK) {
                     if let Err(stopped) = self.wait_until(release).await {
                         self.slots[i].handed = start;
                         return Err(stopped);

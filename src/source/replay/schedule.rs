@@ -52,6 +52,9 @@ pub struct Schedule {
     last_release: Option<Instant>,
 }
 
+/// How late a rate-limited payload may be before the rate starts again from now.
+const RATE_SLACK: Duration = Duration::from_millis(20);
+
 /// One second: the gap between passes when a pass shows none.
 const DEFAULT_GAP_NS: i128 = 1_000_000_000;
 
@@ -126,8 +129,10 @@ impl Schedule {
                     (Some(a), Some(b)) => a.max(b),
                     (a, b) => a.or(b).unwrap_or(now),
                 }
-                // Late already: from now on, not in a burst to catch up.
-                .max(now);
+                // Late already (a full queue, a slow server): from now on, not in a burst to
+                // catch up; a lateness of a few timer ticks is kept, so waking a tick late
+                // does not cost the rate.
+                .max(now.checked_sub(RATE_SLACK).unwrap_or(now));
                 self.last_release = Some(release);
                 Some(release)
             }
@@ -250,12 +255,23 @@ mod tests {
     fn a_late_rate_limited_replay_does_not_burst_to_catch_up() {
         let (mut s, start) = schedule(Pace::Max, Some(10.0), false);
         s.next(Some(T0), start);
-        // Read 5 s later (the queue was full): due now, and the next 100 ms after that.
+        // Read 5 s later (the queue was full): due at once (the rate restarts 20 ms back),
+        // and the next 100 ms after that, not 49 of them at once.
         let late = start + Duration::from_secs(5);
-        assert_eq!(s.next(Some(T0), late).release, Some(late));
+        let restart = late - RATE_SLACK;
+        assert_eq!(s.next(Some(T0), late).release, Some(restart));
         assert_eq!(
             s.next(Some(T0), late).release,
-            Some(late + Duration::from_millis(100))
+            Some(restart + Duration::from_millis(100))
+        );
+        // A few milliseconds late is kept: the rate does not lose them.
+        let (mut s, start) = schedule(Pace::Max, Some(1000.0), false);
+        for i in 0..10 {
+            s.next(Some(T0), start + Duration::from_millis(i * 3));
+        }
+        assert_eq!(
+            s.next(Some(T0), start + Duration::from_millis(30)).release,
+            Some(start + Duration::from_millis(10))
         );
     }
 
