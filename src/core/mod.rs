@@ -312,17 +312,6 @@ impl Control {
     }
 }
 
-/// What became of a line handed to [`Feed::blocking_send_line`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineFate {
-    /// Queued for the workers.
-    Queued,
-    /// Malformed, with `--strict`: reported, and the run stops reading.
-    Rejected,
-    /// Not taken: the run is stopping.
-    Stopped,
-}
-
 /// A source's end of the queue.
 pub struct Feed {
     tx: mpsc::Sender<Unit>,
@@ -339,47 +328,6 @@ impl Feed {
         tokio::select! {
             sent = self.tx.send(unit) => sent.is_ok(),
             () = self.control.stopped() => false,
-        }
-    }
-
-    /// [`Feed::send`] for sources that read on a blocking thread. Unlike `send`, a full queue
-    /// is waited out even when the run stops: the workers keep draining it, so the wait ends.
-    pub fn blocking_send(&self, unit: Unit) -> bool {
-        !self.control.is_stopped() && self.tx.blocking_send(unit).is_ok()
-    }
-
-    /// Queues a capture line from a blocking thread. With `--strict` the line is parsed here,
-    /// in input order, so that a malformed line stops the run before anything after it is
-    /// queued.
-    pub fn blocking_send_line(
-        &self,
-        bytes: Vec<u8>,
-        format: LineFormat,
-        origin: Origin,
-    ) -> LineFate {
-        let body = if self.strict {
-            match parse_line(&bytes, format) {
-                Ok(payload) => Body::Parsed(payload, bytes),
-                Err(error) => {
-                    self.reject(Rejected {
-                        file: origin.file.to_string(),
-                        line: origin.line,
-                        error,
-                    });
-                    return LineFate::Rejected;
-                }
-            }
-        } else {
-            Body::Line(bytes, format)
-        };
-        let unit = Unit {
-            origin: Some(origin),
-            ..Unit::new(body)
-        };
-        if self.blocking_send(unit) {
-            LineFate::Queued
-        } else {
-            LineFate::Stopped
         }
     }
 

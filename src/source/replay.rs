@@ -334,7 +334,8 @@ impl super::files::FileSource {
             skip_through: None,
         };
         let (freed_tx, freed_rx) = mpsc::unbounded_channel();
-        let held_limit = 4 * feed.capacity().max(16);
+        // As many as the queue: enough for other resources to flow past a busy one.
+        let held_limit = feed.capacity().max(16);
         let mut planner = Planner {
             feed,
             slots,
