@@ -527,6 +527,7 @@ pub enum Loss {
     AttributesWithoutValue,
     EmptyAttributeKeysOrValues,
     RepeatedAttributeKeys,
+    AttributeKeyIndexes,
     IntegerValuesMadeDoubles,
     IntegerValuesRounded,
     PointsWithoutValue,
@@ -543,7 +544,7 @@ pub enum Loss {
 
 impl Loss {
     /// Every kind, in the order the README lists them.
-    pub const ALL: [Loss; 31] = [
+    pub const ALL: [Loss; 32] = [
         Loss::SchemaUrls,
         Loss::ResourceEntityRefs,
         Loss::DroppedAttributeCounts,
@@ -563,6 +564,7 @@ impl Loss {
         Loss::AttributesWithoutValue,
         Loss::EmptyAttributeKeysOrValues,
         Loss::RepeatedAttributeKeys,
+        Loss::AttributeKeyIndexes,
         Loss::IntegerValuesMadeDoubles,
         Loss::IntegerValuesRounded,
         Loss::PointsWithoutValue,
@@ -599,6 +601,7 @@ impl Loss {
             Loss::AttributesWithoutValue => "attributes without a value",
             Loss::EmptyAttributeKeysOrValues => "empty attribute keys or values",
             Loss::RepeatedAttributeKeys => "repeated attribute keys",
+            Loss::AttributeKeyIndexes => "attribute key indexes",
             Loss::IntegerValuesMadeDoubles => "integer values made doubles",
             Loss::IntegerValuesRounded => "integer values rounded to a float",
             Loss::PointsWithoutValue => "points without a value",
@@ -685,6 +688,10 @@ pub fn resource_metrics_to_payload(
             u64::from(resource.dropped_attributes_count > 0),
         );
         for attribute in &resource.attributes {
+            losses.add(
+                Loss::AttributeKeyIndexes,
+                u64::from(attribute.key_strindex != 0),
+            );
             let value = attribute_text(attribute.value.as_ref(), losses);
             if value.is_empty() {
                 losses.add(Loss::EmptyResourceAttributeValues, 1);
@@ -820,6 +827,9 @@ fn any_value_to_string(value: Option<&AnyValue>) -> String {
 /// Point or exemplar attributes as GoSight holds them; what `replay` would not send back
 /// (an empty key or value, a repeated key) is counted.
 fn string_map(list: &[KeyValue], losses: &mut Losses) -> StringMap {
+    // A key given as an index into a dictionary (the profiles signal's): GoSight has none.
+    let indexed = list.iter().filter(|kv| kv.key_strindex != 0).count();
+    losses.add(Loss::AttributeKeyIndexes, indexed as u64);
     let map: StringMap = list
         .iter()
         .map(|kv| (kv.key.clone(), attribute_text(kv.value.as_ref(), losses)))

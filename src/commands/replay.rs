@@ -11,7 +11,8 @@ use crate::cli::{InputFormat, ReplayArgs, ShardArg};
 use crate::core::{Control, LineFormat};
 use crate::exit::{ExitCode, UsageError};
 use crate::source::files::{open_all, FileSource};
-use crate::source::replay::checkpoint::Checkpoint;
+use crate::source::replay::checkpoint::{Checkpoint, Scope};
+use crate::source::replay::schedule::Pace;
 use crate::source::replay::{Plan, Shard};
 
 /// Runs `replay`; `quiet` is `-q`.
@@ -31,7 +32,12 @@ pub async fn run(args: ReplayArgs, quiet: bool) -> Result<ExitCode> {
                 .iter()
                 .map(|f| (f.display().to_string(), f.clone()))
                 .collect();
-            let (checkpoint, resume) = Checkpoint::open(path, &named)?;
+            let scope = Scope {
+                shard: shard.map(|s| format!("{}/{}", s.index, s.count)),
+                format: format!("{:?}", args.format).to_lowercase(),
+                max_line_bytes: args.max_line_bytes,
+            };
+            let (checkpoint, resume) = Checkpoint::open(path, &named, scope)?;
             if args.passes != 0 && resume.iter().all(|p| p.pass >= args.passes) {
                 tracing::warn!(
                     "nothing left to replay: the checkpoint {} records every input as settled; \
@@ -46,6 +52,14 @@ pub async fn run(args: ReplayArgs, quiet: bool) -> Result<ExitCode> {
         None => None,
     };
     let writer = checkpoint.as_ref().map(|(c, _)| c.spawn_writer());
+    if args.shift_timestamps && args.pace == Pace::Max && args.passes != 1 {
+        tracing::warn!(
+            "--shift-timestamps --loop without --pace: each pass is stamped one capture span \
+             after the one before but sent at once, so the stamps run ahead of the clock (and \
+             backends refuse samples too far in the future); add --pace original to keep \
+             them at the time they are sent"
+        );
+    }
     let plan = Plan {
         pace: args.pace,
         rate: args.rate,
@@ -128,6 +142,12 @@ fn check_usage(args: &ReplayArgs) -> Result<(), UsageError> {
                  capture to a file and replay that"
             )));
         }
+    }
+    if args.checkpoint.is_some() && args.output.output.is_some() && !args.output.append {
+        return Err(UsageError::new(
+            "--checkpoint with --output needs --append: a resumed run would overwrite what the \
+             first run wrote and then skip it",
+        ));
     }
     if args.dry_run && args.checkpoint.is_some() {
         return Err(UsageError::new(

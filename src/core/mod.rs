@@ -129,8 +129,31 @@ pub struct Unit {
 
 /// Told, once, that a payload is settled: `true` when it was acknowledged, written to the
 /// failed-payloads file, or rejected as malformed (nothing more can come of it); `false` when
-/// it failed and could not be saved. A checkpoint advances on `true` only.
-pub type SettleHook = Box<dyn FnOnce(bool) + Send>;
+/// it failed and could not be saved, or was dropped unsettled (a run stopping, a worker that
+/// panicked before it took the payload). A checkpoint advances on `true` only.
+pub struct SettleHook(Option<Box<dyn FnOnce(bool) + Send>>);
+
+impl SettleHook {
+    /// A hook calling `f`.
+    pub fn new(f: impl FnOnce(bool) + Send + 'static) -> Self {
+        SettleHook(Some(Box::new(f)))
+    }
+
+    /// Says how the payload was settled.
+    pub fn settle(mut self, durable: bool) {
+        if let Some(f) = self.0.take() {
+            f(durable);
+        }
+    }
+}
+
+impl Drop for SettleHook {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f(false);
+        }
+    }
+}
 
 impl std::fmt::Debug for Unit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -213,7 +213,7 @@ impl Drop for Ledger {
             let _ = ack.send(result);
         }
         if let Some(settled) = self.on_settled.take() {
-            settled(durable);
+            settled.settle(durable);
         }
     }
 }
@@ -315,7 +315,7 @@ impl<S: Sink> Worker<S> {
                     }
                     // Reported; nothing more can come of it.
                     if let Some(settled) = on_settled {
-                        settled(true);
+                        settled.settle(true);
                     }
                     return None;
                 }

@@ -5,8 +5,8 @@
 //! resource's next payload while its previous one is in flight (`--ordered`), and queues it.
 //! Passes repeat for `--loop`.
 //!
-//! Memory stays bounded whatever the inputs' size: each reader is a few lines ahead at most,
-//! and `--ordered` holds a bounded number of payloads.
+//! Memory stays bounded whatever the inputs' size: each reader is at most `READ_AHEAD`
+//! lines ahead, and `--ordered` holds at most a queue's worth of payloads.
 
 pub mod checkpoint;
 pub mod keys;
@@ -123,14 +123,17 @@ const TIMER_TICK: std::time::Duration = std::time::Duration::from_millis(1);
 /// Lines a reader may be ahead of the planner.
 const READ_AHEAD: usize = 64;
 
+/// Starts reading `input` on a blocking thread; the handle says how the thread ended.
 fn spawn_reader(
     mut input: Input,
     reading: Reading,
     control: Arc<crate::core::Control>,
-) -> mpsc::Receiver<Item> {
+) -> (mpsc::Receiver<Item>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(READ_AHEAD);
-    tokio::task::spawn_blocking(move || {
+    let handle = tokio::task::spawn_blocking(move || {
         let mut pos = LinePos::default();
+        // Where the next item starts: after the last one, blank lines included.
+        let mut item_start = pos;
         let mut buf = Vec::new();
         let mut counted = 0;
         loop {
@@ -142,7 +145,7 @@ fn spawn_reader(
                 .input_bytes_consumed
                 .fetch_add(now - counted, Relaxed);
             counted = now;
-            let start = pos;
+            let start = item_start;
             pos.line += 1;
             let item = match read {
                 Ok(Line::End) => Item::End { read_error: None },
@@ -183,6 +186,7 @@ fn spawn_reader(
                     }
                 }
             };
+            item_start = pos;
             let ended = matches!(item, Item::End { .. });
             let stop = reading.strict_order && matches!(item, Item::Rejected { .. });
             if tx.blocking_send(item).is_err() || ended || stop {
@@ -190,7 +194,7 @@ fn spawn_reader(
             }
         }
     });
-    rx
+    (rx, handle)
 }
 
 /// Reads what the planner needs from one line.
@@ -247,8 +251,13 @@ struct Slot {
     resume: Position,
     /// In this pass: read to its end.
     done: bool,
-    /// In this pass: the end of the last line handed on.
+    /// In this pass: the end of the last line taken from its reader.
     handed: LinePos,
+    /// The earliest line taken from its reader but not handed on (a stop while it waited,
+    /// or held by `--ordered`): where the input stopped, if before `handed`.
+    unsent: Option<Position>,
+    /// Its reader in this pass.
+    reader: Option<tokio::task::JoinHandle<()>>,
     /// Capture time of its last payload with one (`--merge` orders by it).
     last_time: Option<i128>,
 }
@@ -257,7 +266,10 @@ struct Slot {
 struct Held {
     unit: Unit,
     input: usize,
-    start: LinePos,
+    /// Where its line starts, in its pass.
+    start: Position,
+    /// Its bytes, counted as read once it is sent.
+    bytes: u64,
     resources: Vec<u64>,
 }
 
@@ -275,6 +287,10 @@ struct Planner {
     freed_tx: mpsc::UnboundedSender<Vec<u64>>,
     freed_rx: mpsc::UnboundedReceiver<Vec<u64>>,
     held_limit: usize,
+    /// The pass being read.
+    pass: u64,
+    /// Why the input could not be read as a whole, beyond what `stopped_at` says.
+    failure: Option<String>,
 }
 
 /// Why the planner stopped early.
@@ -309,6 +325,8 @@ impl super::files::FileSource {
                 resume: resume.get(i).copied().unwrap_or_default(),
                 done: false,
                 handed: LinePos::default(),
+                unsent: None,
+                reader: None,
                 last_time: None,
             })
             .collect();
@@ -347,12 +365,17 @@ impl super::files::FileSource {
             freed_tx,
             freed_rx,
             held_limit,
+            pass: 0,
+            failure: None,
         };
         let result = planner.run().await;
         if result.is_err() {
             planner.record_stops();
         }
-        Ok(())
+        match planner.failure.take() {
+            Some(failure) => Err(SourceError(failure)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -367,6 +390,7 @@ impl Planner {
             if pass > first_pass {
                 self.schedule.next_pass();
             }
+            self.pass = pass;
             for slot in &mut self.slots {
                 slot.done = false;
                 slot.handed = LinePos::default();
@@ -381,6 +405,9 @@ impl Planner {
                         if self.handle(i, pass, item).await? {
                             break;
                         }
+                    }
+                    if !self.slots[i].done {
+                        return Err(self.reader_vanished(i).await);
                     }
                 }
             }
@@ -401,18 +428,21 @@ impl Planner {
             None => match Input::open(&slot.path) {
                 Ok(input) => input,
                 Err(e) => {
-                    let message = format!("{e:#}: {}", e.source);
+                    let message = format!(
+                        "cannot open {} again for pass {} of --loop: {}",
+                        slot.name,
+                        pass + 1,
+                        e.source
+                    );
                     self.feed.control().stats.stopped_at(StoppedAt {
                         file: slot.name.to_string(),
                         line: 0,
                         byte_offset: 0,
                         bytes_unread: None,
-                        reason: Some(format!(
-                            "cannot open it again for pass {}: {message}",
-                            pass + 1
-                        )),
+                        reason: Some(message.clone()),
                     });
                     slot.done = true;
+                    self.failure = Some(message);
                     self.feed.control().stop_reading();
                     return Err(Stopped);
                 }
@@ -424,7 +454,34 @@ impl Planner {
             std::cmp::Ordering::Equal if slot.resume.offset > 0 => Some(slot.resume.offset),
             _ => None,
         };
-        Ok(spawn_reader(input, reading, self.feed.control().clone()))
+        let (rx, handle) = spawn_reader(input, reading, self.feed.control().clone());
+        slot.reader = Some(handle);
+        Ok(rx)
+    }
+
+    /// Input `i`'s reader ended without saying so (it panicked): the run stops, and says
+    /// where and why.
+    async fn reader_vanished(&mut self, i: usize) -> Stopped {
+        let slot = &mut self.slots[i];
+        let why = match slot.reader.take() {
+            Some(handle) => match handle.await {
+                Err(e) => e.to_string(),
+                Ok(()) => "it ended early".to_owned(),
+            },
+            None => "it ended early".to_owned(),
+        };
+        let message = format!("the reader of {} stopped unexpectedly: {why}", slot.name);
+        self.feed.control().stats.stopped_at(StoppedAt {
+            file: slot.name.to_string(),
+            line: slot.handed.line,
+            byte_offset: slot.handed.offset,
+            bytes_unread: slot.size.map(|s| s.saturating_sub(slot.handed.offset)),
+            reason: Some(message.clone()),
+        });
+        slot.done = true;
+        self.failure = Some(message);
+        self.feed.control().stop_reading();
+        Stopped
     }
 
     /// One pass with the inputs interleaved by capture time: a k-way merge of their next
@@ -448,7 +505,7 @@ impl Planner {
                                 readers[i] = None;
                             }
                         }
-                        None => readers[i] = None,
+                        None => return Err(self.reader_vanished(i).await),
                     }
                 }
             }
@@ -475,21 +532,21 @@ impl Planner {
         let control = self.feed.control().clone();
         let stats = &control.stats;
         let checkpoint = self.plan.checkpoint.as_ref().map(|(c, _)| c.clone());
-        let position = |end: LinePos| Position {
+        let position = |at: LinePos| Position {
             pass,
-            offset: end.offset,
-            line: end.line,
+            offset: at.offset,
+            line: at.line,
         };
         let slot = &mut self.slots[i];
         match item {
-            Item::Skipped { end, .. } => {
+            Item::Skipped { end } => {
                 stats.payloads_skipped.fetch_add(1, Relaxed);
                 if let Some(c) = &checkpoint {
                     c.pass_over(i, position(end));
                 }
                 slot.handed = end;
             }
-            Item::Rejected { end, error, .. } => {
+            Item::Rejected { end, error } => {
                 stats
                     .bytes_read
                     .fetch_add(end.offset.saturating_sub(slot.handed.offset), Relaxed);
@@ -500,7 +557,13 @@ impl Planner {
                     error,
                 });
                 if let Some(c) = &checkpoint {
-                    c.pass_over(i, position(end));
+                    if self.feed.is_strict() {
+                        // The run stops at it: fixed, it is to be read again.
+                        let _never_settled = c.issue(i, position(end));
+                    } else {
+                        // Reported; reading it again would only report it again.
+                        c.pass_over(i, position(end));
+                    }
                 }
                 if self.feed.stopped() {
                     return Err(Stopped);
@@ -535,6 +598,10 @@ impl Planner {
                             bytes_unread: slot.size.map(|s| s.saturating_sub(at.offset)),
                             reason: Some(format!("read error: {error}")),
                         });
+                        // The unread rest is not settled: the checkpoint stops before it.
+                        if let Some(c) = &checkpoint {
+                            let _never_settled = c.issue(i, position(at));
+                        }
                         if self.feed.stopped() {
                             return Err(Stopped);
                         }
@@ -549,13 +616,12 @@ impl Planner {
                 time,
                 resources,
             } => {
-                stats
-                    .bytes_read
-                    .fetch_add(end.offset.saturating_sub(slot.handed.offset), Relaxed);
                 slot.handed = end;
                 if time.is_some() {
                     slot.last_time = time;
                 }
+                let bytes = end.offset - start.offset;
+                let name = slot.name.clone();
                 let timing = self.schedule.next(time, Instant::now());
                 let ticket = checkpoint.as_ref().map(|c| c.issue(i, position(end)));
                 let freed = self
@@ -563,11 +629,11 @@ impl Planner {
                     .ordered
                     .is_some()
                     .then(|| (self.freed_tx.clone(), resources.clone()));
-                let on_settled: Option<crate::core::SettleHook> = match (ticket, freed) {
+                let on_settled = match (ticket, freed) {
                     (None, None) => None,
                     (ticket, freed) => {
                         let checkpoint = checkpoint.clone();
-                        Some(Box::new(move |durable| {
+                        Some(crate::core::SettleHook::new(move |durable| {
                             if let (Some(c), Some(t)) = (&checkpoint, ticket) {
                                 c.settle(t, durable);
                             }
@@ -579,7 +645,7 @@ impl Planner {
                 };
                 let unit = Unit {
                     origin: Some(Origin {
-                        file: slot.name.clone(),
+                        file: name,
                         line: end.line,
                     }),
                     scheduled: timing.due,
@@ -587,12 +653,13 @@ impl Planner {
                     on_settled,
                     ..Unit::new(body)
                 };
+                let start = position(start);
                 // Timers tick in milliseconds: a payload due within one goes now, up to a
                 // millisecond early, rather than a tick late (which would cap --rate near
                 // 1,000/s). The schedule stays absolute, so the rate holds on average.
                 if let Some(release) = timing.release.filter(|r| *r > Instant::now() + TIMER_TICK) {
                     if let Err(stopped) = self.wait_until(release).await {
-                        self.slots[i].handed = start;
+                        self.unsent(i, start);
                         return Err(stopped);
                     }
                 }
@@ -612,6 +679,7 @@ impl Planner {
                             unit,
                             input: i,
                             start,
+                            bytes,
                             resources,
                         });
                         while self.held.len() >= self.held_limit {
@@ -622,12 +690,22 @@ impl Planner {
                     self.busy.extend(resources);
                 }
                 if !self.feed.send(unit).await {
-                    self.slots[i].handed = start;
+                    self.unsent(i, start);
                     return Err(Stopped);
                 }
+                stats.bytes_read.fetch_add(bytes, Relaxed);
             }
         }
         Ok(false)
+    }
+
+    /// Input `i` stopped at `start` at the latest: a line from there was taken from its
+    /// reader and not handed on.
+    fn unsent(&mut self, i: usize, start: Position) {
+        let unsent = &mut self.slots[i].unsent;
+        if unsent.is_none_or(|u| start < u) {
+            *unsent = Some(start);
+        }
     }
 
     /// Waits until `release`, sending held payloads whose resources come free meanwhile.
@@ -681,40 +759,52 @@ impl Planner {
             };
             self.busy.extend(held.resources.iter().copied());
             if !self.feed.send(held.unit).await {
-                let slot = &mut self.slots[held.input];
-                if held.start.offset < slot.handed.offset {
-                    slot.handed = held.start;
-                }
+                self.unsent(held.input, held.start);
                 return Err(Stopped);
             }
+            self.feed
+                .control()
+                .stats
+                .bytes_read
+                .fetch_add(held.bytes, Relaxed);
         }
         Ok(())
     }
 
-    /// The run stopped early: records where each input not read to its end stopped (before
-    /// the first line not handed on).
+    /// The run stopped early: records where each input not read to its end stopped, before
+    /// its first line not handed on — held ones included, even of an input read to its end.
     fn record_stops(&mut self) {
-        for held in &self.held {
-            let slot = &mut self.slots[held.input];
-            if held.start.offset < slot.handed.offset {
-                slot.handed = held.start;
-            }
+        let held: Vec<(usize, Position)> = self.held.iter().map(|h| (h.input, h.start)).collect();
+        for (input, start) in held {
+            self.unsent(input, start);
         }
+        let pass = self.pass;
         let stats = &self.feed.control().stats;
         for slot in &self.slots {
-            if slot.done {
+            let read_to = (!slot.done).then_some(Position {
+                pass,
+                offset: slot.handed.offset,
+                line: slot.handed.line,
+            });
+            let Some(at) = [slot.unsent, read_to].into_iter().flatten().min() else {
                 continue;
-            }
-            let bytes_unread = slot.size.map(|s| s.saturating_sub(slot.handed.offset));
-            if bytes_unread == Some(0) {
+            };
+            let bytes_unread = slot.size.map(|s| s.saturating_sub(at.offset));
+            if bytes_unread == Some(0) && at.pass == pass {
                 continue;
             }
             stats.stopped_at(StoppedAt {
                 file: slot.name.to_string(),
-                line: slot.handed.line,
-                byte_offset: slot.handed.offset,
+                line: at.line,
+                byte_offset: at.offset,
                 bytes_unread,
-                reason: None,
+                reason: (at.pass != pass).then(|| {
+                    format!(
+                        "stopped in pass {} of --loop, at a line of pass {} still held",
+                        pass + 1,
+                        at.pass + 1
+                    )
+                }),
             });
         }
     }

@@ -61,7 +61,10 @@ impl Entropy<'_> {
             3 => -0.0,
             4 => 5e-324,
             5 => f64::from(self.byte()) / 4.0,
-            _ => f64::from_le_bytes(self.bytes()),
+            // JSON writes every NaN as "NaN": a NaN's payload bits cannot survive it.
+            _ => Some(f64::from_le_bytes(self.bytes()))
+                .filter(|v| !v.is_nan())
+                .unwrap_or(f64::NAN),
         }
     }
     fn string(&mut self) -> String {

@@ -57,7 +57,21 @@ impl Identity {
 #[derive(Debug, Serialize, Deserialize)]
 struct Saved {
     version: u32,
+    /// What decides which lines a run takes: a checkpoint is only good for the same.
+    scope: Scope,
     inputs: Vec<SavedInput>,
+}
+
+/// The options that decide which lines of the inputs a replay takes and how it cuts them
+/// into lines: resuming with others would skip lines this run never took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    /// `--shard K/N`, resolved.
+    pub shard: Option<String>,
+    /// `--format`.
+    pub format: String,
+    /// `--max-line-bytes`.
+    pub max_line_bytes: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -92,6 +106,7 @@ struct State {
 /// The checkpoint of one replay, shared by the reader and the settle hooks.
 pub struct Checkpoint {
     path: PathBuf,
+    scope: Scope,
     state: Mutex<State>,
     moved: Condvar,
 }
@@ -118,6 +133,7 @@ impl Checkpoint {
     pub fn open(
         path: &Path,
         inputs: &[(String, PathBuf)],
+        scope: Scope,
     ) -> color_eyre::Result<(Arc<Self>, Vec<Position>)> {
         let saved: Option<Saved> = match std::fs::read(path) {
             Ok(bytes) => Some(serde_json::from_slice(&bytes).map_err(|e| ConfigError {
@@ -136,6 +152,21 @@ impl Checkpoint {
                 .into())
             }
         };
+        if let Some(saved) = &saved {
+            if saved.scope != scope {
+                return Err(ConfigError {
+                    what: path.display().to_string(),
+                    reason: format!(
+                        "it was written by a replay that took other lines ({}), not {}: \
+                         give each shard its own checkpoint, run with the same options, or \
+                         delete it to start over",
+                        describe(&saved.scope),
+                        describe(&scope)
+                    ),
+                }
+                .into());
+            }
+        }
         let mut tracked = Vec::with_capacity(inputs.len());
         for (name, input_path) in inputs {
             let previous = saved
@@ -171,6 +202,7 @@ impl Checkpoint {
         let resume = tracked.iter().map(|t| t.settled).collect();
         let checkpoint = Arc::new(Checkpoint {
             path: path.to_owned(),
+            scope,
             state: Mutex::new(State {
                 inputs: tracked,
                 dirty: false,
@@ -215,7 +247,8 @@ impl Checkpoint {
         }
         let mut moved = false;
         while let Some((end, Some(true))) = tracked.pending.front() {
-            tracked.settled = *end;
+            // Never backwards: a resumed run passes over lines an earlier run settled.
+            tracked.settled = tracked.settled.max(*end);
             tracked.pending.pop_front();
             tracked.first_seq += 1;
             moved = true;
@@ -281,6 +314,7 @@ impl Checkpoint {
             state.dirty = false;
             Saved {
                 version: 1,
+                scope: self.scope.clone(),
                 inputs: state
                     .inputs
                     .iter()
@@ -315,6 +349,15 @@ impl Checkpoint {
     }
 }
 
+fn describe(scope: &Scope) -> String {
+    format!(
+        "--shard {} --format {} --max-line-bytes {}",
+        scope.shard.as_deref().unwrap_or("(all)"),
+        scope.format,
+        scope.max_line_bytes
+    )
+}
+
 mod hex_u64 {
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -332,6 +375,14 @@ mod hex_u64 {
 mod tests {
     use super::*;
 
+    fn scope() -> Scope {
+        Scope {
+            shard: None,
+            format: "auto".to_owned(),
+            max_line_bytes: 1024,
+        }
+    }
+
     fn at(offset: u64) -> Position {
         Position {
             pass: 0,
@@ -347,7 +398,7 @@ mod tests {
         std::fs::write(&input, "x".repeat(100)).unwrap();
         let path = dir.path().join("ckpt.json");
         let inputs = [("a.ndjson".to_owned(), input.clone())];
-        let (checkpoint, resume) = Checkpoint::open(&path, &inputs).unwrap();
+        let (checkpoint, resume) = Checkpoint::open(&path, &inputs, scope()).unwrap();
         assert_eq!(resume, vec![Position::default()]);
         let tickets: Vec<Ticket> = (1..=4).map(|i| checkpoint.issue(0, at(i * 10))).collect();
         // Out of order: the 2nd and 4th first.
@@ -362,8 +413,18 @@ mod tests {
         assert_eq!(checkpoint.positions(), vec![at(20)]);
         let writer = checkpoint.spawn_writer();
         checkpoint.finish(writer).unwrap();
-        let (_, resume) = Checkpoint::open(&path, &inputs).unwrap();
+        let (checkpoint, resume) = Checkpoint::open(&path, &inputs, scope()).unwrap();
         assert_eq!(resume, vec![at(20)]);
+        // A resumed run passes over what was settled: the position never goes back.
+        checkpoint.pass_over(0, at(10));
+        assert_eq!(checkpoint.positions(), vec![at(20)]);
+        // Another shard's checkpoint is refused.
+        let other = Scope {
+            shard: Some("1/2".to_owned()),
+            ..scope()
+        };
+        let error = Checkpoint::open(&path, &inputs, other).err().unwrap();
+        assert!(format!("{error}").contains("its own checkpoint"), "{error}");
     }
 
     #[test]
@@ -373,11 +434,11 @@ mod tests {
         std::fs::write(&input, "first version\n").unwrap();
         let path = dir.path().join("ckpt.json");
         let inputs = [("a.ndjson".to_owned(), input.clone())];
-        let (checkpoint, _) = Checkpoint::open(&path, &inputs).unwrap();
+        let (checkpoint, _) = Checkpoint::open(&path, &inputs, scope()).unwrap();
         checkpoint.pass_over(0, at(14));
         checkpoint.write().unwrap();
         std::fs::write(&input, "another file!\n").unwrap();
-        let Err(error) = Checkpoint::open(&path, &inputs) else {
+        let Err(error) = Checkpoint::open(&path, &inputs, scope()) else {
             panic!("a checkpoint of another file was taken");
         };
         assert_eq!(
@@ -390,11 +451,11 @@ mod tests {
         );
         // Appending to the capture keeps its identity.
         std::fs::write(&input, "first version\nmore\n").unwrap();
-        let (_, resume) = Checkpoint::open(&path, &inputs).unwrap();
+        let (_, resume) = Checkpoint::open(&path, &inputs, scope()).unwrap();
         assert_eq!(resume, vec![at(14)]);
         std::fs::write(&path, b"").unwrap();
         assert!(
-            Checkpoint::open(&path, &inputs).is_err(),
+            Checkpoint::open(&path, &inputs, scope()).is_err(),
             "an empty file is no checkpoint"
         );
     }

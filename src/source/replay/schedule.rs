@@ -157,6 +157,11 @@ impl Schedule {
         } else {
             DEFAULT_GAP_NS
         };
+        // At least a nanosecond once divided by the pace factor, so stamps still grow.
+        let gap = match self.pace {
+            Pace::Factor(factor) if factor > 1.0 => gap.max(factor.ceil() as i128 + 1),
+            _ => gap,
+        };
         self.pass_base_ns += self.pass_clock_ns.max(span) + gap;
         self.pass_clock_ns = 0;
         self.previous = None;
