@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'metricsender' -ScriptBlock {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint')
             [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Receive OTLP metrics over gRPC or HTTP (or convert captures) and write them to a file replay reads')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff): `metricsender man | man -l -`')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -171,6 +172,18 @@ Register-ArgumentCompleter -Native -CommandName 'metricsender' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print the version')
             break
         }
+        'metricsender;man' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Errors only: no logs, no progress, no text summary (--summary json still prints)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Errors only: no logs, no progress, no text summary (--summary json still prints)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (-h a summary, --help all of it)')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (-h a summary, --help all of it)')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print the version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print the version')
+            break
+        }
         'metricsender;completions' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)')
@@ -187,6 +200,7 @@ Register-ArgumentCompleter -Native -CommandName 'metricsender' -ScriptBlock {
             [CompletionResult]::new('send', 'send', [CompletionResultType]::ParameterValue, 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint')
             [CompletionResult]::new('dump', 'dump', [CompletionResultType]::ParameterValue, 'Receive OTLP metrics over gRPC or HTTP (or convert captures) and write them to a file replay reads')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff): `metricsender man | man -l -`')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -198,6 +212,9 @@ Register-ArgumentCompleter -Native -CommandName 'metricsender' -ScriptBlock {
             break
         }
         'metricsender;help;dump' {
+            break
+        }
+        'metricsender;help;man' {
             break
         }
         'metricsender;help;completions' {

@@ -25,6 +25,9 @@ _metricsender() {
             metricsender,help)
                 cmd="metricsender__subcmd__help"
                 ;;
+            metricsender,man)
+                cmd="metricsender__subcmd__man"
+                ;;
             metricsender,replay)
                 cmd="metricsender__subcmd__replay"
                 ;;
@@ -40,6 +43,9 @@ _metricsender() {
             metricsender__subcmd__help,help)
                 cmd="metricsender__subcmd__help__subcmd__help"
                 ;;
+            metricsender__subcmd__help,man)
+                cmd="metricsender__subcmd__help__subcmd__man"
+                ;;
             metricsender__subcmd__help,replay)
                 cmd="metricsender__subcmd__help__subcmd__replay"
                 ;;
@@ -53,7 +59,7 @@ _metricsender() {
 
     case "${cmd}" in
         metricsender)
-            opts="-v -q -h -V --verbose --quiet --color --help --version send replay dump completions help"
+            opts="-v -q -h -V --verbose --quiet --color --help --version send replay dump man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -167,7 +173,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__help)
-            opts="send replay dump completions help"
+            opts="send replay dump man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -222,6 +228,20 @@ _metricsender() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        metricsender__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         metricsender__subcmd__help__subcmd__replay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -243,6 +263,24 @@ _metricsender() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        metricsender__subcmd__man)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

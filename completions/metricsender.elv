@@ -30,6 +30,7 @@ set edit:completion:arg-completer[metricsender] = {|@words|
             cand send 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint'
             cand replay 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint'
             cand dump 'Receive OTLP metrics over gRPC or HTTP (or convert captures) and write them to a file replay reads'
+            cand man 'Print the man page (roff): `metricsender man | man -l -`'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -164,6 +165,17 @@ set edit:completion:arg-completer[metricsender] = {|@words|
             cand -V 'Print the version'
             cand --version 'Print the version'
         }
+        &'metricsender;man'= {
+            cand --color 'When to use colour (NO_COLOR is honoured)'
+            cand -v 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)'
+            cand --verbose 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)'
+            cand -q 'Errors only: no logs, no progress, no text summary (--summary json still prints)'
+            cand --quiet 'Errors only: no logs, no progress, no text summary (--summary json still prints)'
+            cand -h 'Print help (-h a summary, --help all of it)'
+            cand --help 'Print help (-h a summary, --help all of it)'
+            cand -V 'Print the version'
+            cand --version 'Print the version'
+        }
         &'metricsender;completions'= {
             cand --color 'When to use colour (NO_COLOR is honoured)'
             cand -v 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)'
@@ -179,6 +191,7 @@ set edit:completion:arg-completer[metricsender] = {|@words|
             cand send 'Send metrics from flags, a JSON payload, or a synthetic load to an OTLP endpoint'
             cand replay 'Stream capture files (GoSight NDJSON or OTLP JSON lines) to an OTLP endpoint'
             cand dump 'Receive OTLP metrics over gRPC or HTTP (or convert captures) and write them to a file replay reads'
+            cand man 'Print the man page (roff): `metricsender man | man -l -`'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -187,6 +200,8 @@ set edit:completion:arg-completer[metricsender] = {|@words|
         &'metricsender;help;replay'= {
         }
         &'metricsender;help;dump'= {
+        }
+        &'metricsender;help;man'= {
         }
         &'metricsender;help;completions'= {
         }

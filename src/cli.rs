@@ -113,6 +113,12 @@ cannot be opened · 73 output cannot be created · 74 output write failed · 78 
 that does not parse, or an address that cannot be bound.")]
     Dump(Box<DumpArgs>),
 
+    /// Print the man page (roff): `metricsender man | man -l -`
+    #[command(after_help = "Examples:
+  metricsender man | man -l -
+  metricsender man > ~/.local/share/man/man1/metricsender.1")]
+    Man,
+
     /// Print the completion script for a shell
     #[command(after_help = "Examples:
   metricsender completions bash > ~/.local/share/bash-completion/completions/metricsender

@@ -38,6 +38,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             print_completions(shell, &mut std::io::stdout());
             Ok(ExitCode::Success)
         }
+        Command::Man => {
+            let mut page = Vec::new();
+            write_man_page(&mut page)?;
+            use std::io::Write;
+            // A closed pipe (`metricsender man | head`) is not an error.
+            let _ = std::io::stdout().write_all(&page);
+            Ok(ExitCode::Success)
+        }
     }
 }
 
@@ -62,6 +70,41 @@ impl std::io::Write for Stderr {
         let _ = std::io::stderr().flush();
         Ok(())
     }
+}
+
+/// Writes the man page (roff): the command's own page, then each subcommand's synopsis,
+/// description, options and examples as subsections, all from the definitions `--help` uses.
+pub fn write_man_page(out: &mut Vec<u8>) -> std::io::Result<()> {
+    let command = Cli::command();
+    let mut top = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut top)?;
+    // clap_mangen calls the text after the options EXTRA; ours is examples and exit codes.
+    let top = String::from_utf8_lossy(&top).replace("\n.SH EXTRA\n", "\n.SH EXAMPLES\n");
+    out.extend_from_slice(top.as_bytes());
+    for sub in command.get_subcommands() {
+        let name = format!("metricsender {}", sub.get_name());
+        let sub = sub.clone().bin_name(name.clone());
+        let mut page = Vec::new();
+        let man = clap_mangen::Man::new(sub);
+        man.render_synopsis_section(&mut page)?;
+        man.render_description_section(&mut page)?;
+        man.render_options_section(&mut page)?;
+        man.render_extra_section(&mut page)?;
+        let page = String::from_utf8_lossy(&page);
+        // The subcommand's sections become subsections of one section for it.
+        out.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+        for line in page.lines() {
+            match line.strip_prefix(".SH ") {
+                Some("EXTRA") => out.extend_from_slice(b".SS EXAMPLES\n"),
+                Some(heading) => out.extend_from_slice(format!(".SS {heading}\n").as_bytes()),
+                None => {
+                    out.extend_from_slice(line.as_bytes());
+                    out.push(b'\n');
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes the completion script for `shell`.

@@ -40,6 +40,40 @@ async fn committed_completions_are_up_to_date() {
     );
 }
 
+/// The committed man page is what `metricsender man` prints; `UPDATE_GOLDEN=1` rewrites it.
+#[tokio::test]
+async fn committed_man_page_is_up_to_date() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/metricsender.1");
+    let run = run_in(path.parent().unwrap().parent().unwrap(), &["man"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The page documents every subcommand and the operator flags, from the clap definitions.
+    for section in [
+        "METRICSENDER REPLAY",
+        "METRICSENDER SEND",
+        "METRICSENDER DUMP",
+    ] {
+        assert!(
+            run.stdout.contains(&format!(".SH \"{section}\"")),
+            "no {section}"
+        );
+    }
+    assert!(
+        run.stdout.contains("\\-\\-checkpoint"),
+        "--checkpoint is not documented"
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &run.stdout).unwrap();
+        panic!("rewrote {}: review it, then run again", path.display());
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == run.stdout,
+        "{} is out of date: run `UPDATE_GOLDEN=1 cargo test man_page`",
+        path.display()
+    );
+}
+
 #[tokio::test]
 async fn help_shows_defaults_environment_and_examples() {
     let dir = tempfile::tempdir().unwrap();
