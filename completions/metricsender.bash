@@ -289,7 +289,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__replay)
-            opts="-e -H -w -o -v -q -h -V --format --strict --dry-run --max-line-bytes --pace --rate --shift-timestamps --loop --merge --checkpoint --shard --ordered --endpoint --protocol --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
+            opts="-e -H -w -o -v -q -h -V --format --strict --dry-run --max-line-bytes --pace --rate --shift-timestamps --loop --merge --checkpoint --shard --ordered --endpoint --protocol --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --connections --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -367,6 +367,10 @@ _metricsender() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --workers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -435,7 +439,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__send)
-            opts="-e -H -w -o -v -q -h -V --metric --type --unit --attr --resource --namespace --subnamespace --json --file --count --duration --rate --metrics-per-payload --hosts --endpoint --protocol --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
+            opts="-e -H -w -o -v -q -h -V --metric --type --unit --attr --resource --namespace --subnamespace --json --file --count --duration --rate --metrics-per-payload --hosts --stage --series --attrs-per-point --churn --churn-interval --latency-out --endpoint --protocol --insecure --ca-cert --client-cert --client-key --tls-server-name --header --compression --timeout --connections --workers --queue --retry-max-elapsed --retry-initial-backoff --no-retry --failed-out --mapping --max-request-bytes --batch --output --append --output-format --summary --progress --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,6 +501,30 @@ _metricsender() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --stage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --series)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --attrs-per-point)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --churn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --churn-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --latency-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -538,6 +566,10 @@ _metricsender() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -53,6 +53,12 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l durat
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l rate -d 'Synthetic payloads per second across all workers, > 0 [default: unlimited]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l metrics-per-payload -d 'Metrics in each synthetic payload, ≥ 1' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l hosts -d 'Distinct hosts (resources) the synthetic payloads come from, ≥ 1' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l stage -d 'A stage of the load, DURATION:RATE (repeatable): the rate moves linearly from where the previous stage ended (0 before the first) to RATE payloads/s over DURATION, as k6\'s stages do; the run ends with the last stage (or at --count); replaces --rate' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l series -d 'Series per metric and host (point attribute `series`), for cardinality tests, ≥ 1; each payload carries one of them in turn' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l attrs-per-point -d 'Extra attributes on every point (`label_0`…), each as distinct as its series' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l churn -d 'Replace this fraction of the series every --churn-interval (0 to 1), as pods come and go' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l churn-interval -d 'How often --churn replaces series, e.g. 10s, 1m' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l latency-out -d 'Write the latency percentile distribution here, as CSV (percentile, latency_ms, count), for plotting' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s e -l endpoint -d 'OTLP endpoint: http:// is plaintext, https:// is TLS [default: http://localhost:4317] (over HTTP: http://localhost:4318/v1/metrics; /v1/metrics is added to a URL without a path) [env: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l protocol -d 'OTLP transport and encoding [default: grpc] [env: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL]' -r -f -a "grpc\t''
 http/protobuf\t''
@@ -66,6 +72,7 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l compr
 gzip\t''
 zstd\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l timeout -d 'Deadline of one export call, e.g. 500ms, 10s [default: 10s] [env: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT, in milliseconds]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l connections -d 'Independent connections to spread requests over, ≥ 1 (one connection pins all load to one backend behind a load balancer)' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -s w -l workers -d 'Export calls in flight at once, 1..=65535' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l queue -d 'Payloads buffered between the reader and the workers, ≥ 1 [default: 4 × workers × batch]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand send" -l retry-max-elapsed -d 'Give up retrying a payload after this long' -r
@@ -115,6 +122,7 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l com
 gzip\t''
 zstd\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l timeout -d 'Deadline of one export call, e.g. 500ms, 10s [default: 10s] [env: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT, in milliseconds]' -r
+complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l connections -d 'Independent connections to spread requests over, ≥ 1 (one connection pins all load to one backend behind a load balancer)' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -s w -l workers -d 'Export calls in flight at once, 1..=65535' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l queue -d 'Payloads buffered between the reader and the workers, ≥ 1 [default: 4 × workers × batch]' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand replay" -l retry-max-elapsed -d 'Give up retrying a payload after this long' -r

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::source::load::Stage;
 use crate::source::replay::schedule::Pace;
 
 /// The heading of the options every command takes, listed last.
@@ -73,6 +74,9 @@ pub enum Command {
   metricsender send --file payload.json -e https://collector:4317 --ca-cert ca.pem
   metricsender send --count 10000 --rate 500 --hosts 20 --metrics-per-payload 60
   metricsender send --duration 1m --rate 1000 --summary json
+  metricsender send --stage 30s:200 --stage 1m:200 --stage 10s:0 --latency-out lat.csv
+  metricsender send --duration 5m --rate 50 --series 1000 --churn 0.1 --churn-interval 30s
+  metricsender send --count 100000 --rate 2000 --connections 4 -e http://lb:4317
 
 Exit codes: 0 all delivered · 1 some payloads failed or lines rejected · 2 bad usage
 (flags or OTEL_* variables) · 65 malformed line with --strict · 66 an input, certificate or
@@ -197,6 +201,11 @@ pub struct TargetArgs {
     /// [env: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT, in milliseconds]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+
+    /// Independent connections to spread requests over, ≥ 1 (one connection pins all load
+    /// to one backend behind a load balancer)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub connections: u16,
 }
 
 /// OTLP transport and encoding, as the specification names them.
@@ -404,6 +413,33 @@ pub struct ReplayArgs {
     pub report: ReportArgs,
 }
 
+/// Parses a `--stage`, `DURATION:RATE` (`30s:100`, `2m:0`).
+pub fn parse_stage(text: &str) -> Result<Stage, String> {
+    let usage = || {
+        format!("`{text}` is not a stage: give DURATION:RATE, e.g. 30s:100 (ramp to 100 payloads/s over 30 s)")
+    };
+    let (duration, rate) = text.trim().split_once(':').ok_or_else(usage)?;
+    let duration = parse_duration(duration).map_err(|e| format!("`{text}`: {e}"))?;
+    let target: f64 = rate.trim().parse().map_err(|_| usage())?;
+    if !(target.is_finite() && target >= 0.0) {
+        return Err(format!(
+            "`{text}`: the rate must be 0 or more payloads per second"
+        ));
+    }
+    if duration.is_zero() {
+        return Err(format!("`{text}`: a stage lasts longer than 0"));
+    }
+    Ok(Stage { duration, target })
+}
+
+/// Parses a fraction from 0 to 1.
+pub fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("`{text}` is not a fraction from 0 to 1, e.g. 0.1")),
+    }
+}
+
 /// `--shard K/N` or `auto/N`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShardArg {
@@ -554,6 +590,40 @@ pub struct SendArgs {
         help_heading = "Synthetic load"
     )]
     pub hosts: u32,
+
+    /// A stage of the load, DURATION:RATE (repeatable): the rate moves linearly from where the
+    /// previous stage ended (0 before the first) to RATE payloads/s over DURATION, as k6's
+    /// stages do; the run ends with the last stage (or at --count); replaces --rate
+    #[arg(long = "stage", value_name = "DURATION:RATE", value_parser = parse_stage, conflicts_with_all = ["rate", "duration"], help_heading = "Synthetic load")]
+    pub stages: Vec<Stage>,
+
+    /// Series per metric and host (point attribute `series`), for cardinality tests, ≥ 1;
+    /// each payload carries one of them in turn
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Synthetic load")]
+    pub series: u32,
+
+    /// Extra attributes on every point (`label_0`…), each as distinct as its series
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 0,
+        help_heading = "Synthetic load"
+    )]
+    pub attrs_per_point: u32,
+
+    /// Replace this fraction of the series every --churn-interval (0 to 1), as pods come
+    /// and go
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0, value_parser = parse_fraction, help_heading = "Synthetic load")]
+    pub churn: f64,
+
+    /// How often --churn replaces series, e.g. 10s, 1m
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, help_heading = "Synthetic load")]
+    pub churn_interval: Duration,
+
+    /// Write the latency percentile distribution here, as CSV (percentile, latency_ms,
+    /// count), for plotting
+    #[arg(long, value_name = "FILE", help_heading = "Synthetic load")]
+    pub latency_out: Option<PathBuf>,
 
     #[allow(missing_docs)] // a doc comment here would become clap help text; the flattened group has its own
     #[command(flatten)]

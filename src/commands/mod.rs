@@ -210,6 +210,7 @@ pub fn target_config(args: &TargetArgs, env: Env) -> Result<TargetConfig> {
             cli::Compression::Zstd => Some(Compression::Zstd),
         },
         timeout,
+        connections: usize::from(args.connections),
     })
 }
 
@@ -484,6 +485,7 @@ fn warn_unused_target_flags(target: &TargetArgs, because: &str) {
         (!target.headers.is_empty(), "--header"),
         (target.compression.is_some(), "--compression"),
         (target.timeout.is_some(), "--timeout"),
+        (target.connections != 1, "--connections"),
     ]
     .into_iter()
     .filter_map(|(set, flag)| set.then_some(flag))

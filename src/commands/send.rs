@@ -14,14 +14,19 @@ use crate::exit::{ExitCode, UsageError};
 use crate::gotime::GoTime;
 use crate::model::{Meta, Metric, MetricPayload, StatisticValues, StringMap};
 use crate::source::files::{open_all, FileSource, Input};
-use crate::source::generator::{GeneratorSource, PayloadsSource};
+use crate::source::generator::{GeneratorSource, PayloadsSource, SeriesShape};
+use crate::source::load::{LoadRecorder, RatePlan, Stage};
 
 /// Runs `send`; `quiet` is `-q`.
 pub async fn run(args: SendArgs, quiet: bool) -> Result<ExitCode> {
     let config = super::core_config(&args.delivery, &args.report, quiet);
     let control = Control::new();
     handle_signals(control.clone(), OnSignal::Interrupt);
-    let synthetic = args.count.is_some() || args.duration.is_some() || args.rate.is_some();
+    let synthetic = args.count.is_some()
+        || args.duration.is_some()
+        || args.rate.is_some()
+        || !args.stages.is_empty();
+    let mut recorder = None;
     let mut report = if !args.metrics.is_empty() {
         if synthetic {
             return Err(UsageError::new(
@@ -60,18 +65,32 @@ pub async fn run(args: SendArgs, quiet: bool) -> Result<ExitCode> {
         };
         deliver(source, &args.target, &args.output, false, config, control).await?
     } else if synthetic {
-        let source = GeneratorSource {
-            count: args.count,
-            duration: args.duration,
-            rate: args.rate,
-            metrics_per_payload: args.metrics_per_payload,
-            hosts: args.hosts,
-        };
         if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
             return Err(
                 UsageError::new("--rate must be a positive number of payloads per second").into(),
             );
         }
+        let plan = match (args.rate, args.stages.is_empty()) {
+            (_, false) => RatePlan::Stages(args.stages.clone()),
+            (Some(rate), true) => RatePlan::Constant(rate),
+            (None, true) => RatePlan::Unlimited,
+        };
+        let load = LoadRecorder::new(tokio::time::Instant::now(), &plan);
+        recorder = Some(load.clone());
+        let source = GeneratorSource {
+            count: args.count,
+            duration: args.duration,
+            plan,
+            metrics_per_payload: args.metrics_per_payload,
+            hosts: args.hosts,
+            series: SeriesShape {
+                per_metric: args.series,
+                attributes: args.attrs_per_point,
+                churn: args.churn,
+                churn_interval: args.churn_interval,
+            },
+            recorder: Some(load),
+        };
         deliver(source, &args.target, &args.output, false, config, control).await?
     } else {
         return Err(UsageError::new(
@@ -80,6 +99,14 @@ pub async fn run(args: SendArgs, quiet: bool) -> Result<ExitCode> {
         .into());
     };
     add_send_figures(&mut report, args.rate);
+    if let Some(recorder) = &recorder {
+        add_load_figures(
+            &mut report,
+            recorder,
+            &args.stages,
+            args.latency_out.as_deref(),
+        )?;
+    }
     let to_stdout = super::is_stdout(args.output.output.as_deref());
     Ok(super::finish(
         &report,
@@ -108,6 +135,74 @@ fn add_send_figures(report: &mut Report, asked_rate: Option<f64>) {
         |l| json!({"p50": l.p50, "p90": l.p90, "p99": l.p99, "max": l.max}),
     );
     report.extra.push(("latency_ms", latency));
+}
+
+/// What a synthetic load measured: latency from each payload's scheduled time (replacing the
+/// export latency in `latency_ms`), its histogram and percentile distribution, and the rate
+/// achieved in each stage.
+fn add_load_figures(
+    report: &mut Report,
+    recorder: &LoadRecorder,
+    stages: &[Stage],
+    latency_out: Option<&std::path::Path>,
+) -> Result<()> {
+    use std::fmt::Write;
+    if let Some(latency) = recorder.latency() {
+        let value = json!({
+            "p50": latency.p50, "p90": latency.p90, "p99": latency.p99,
+            "p99_9": latency.p99_9, "max": latency.max,
+        });
+        if let Some(slot) = report.extra.iter_mut().find(|(k, _)| *k == "latency_ms") {
+            slot.1 = value;
+        }
+        let mut text = format!(
+            "latency from each payload's scheduled time ({} payloads):\n",
+            latency.count
+        );
+        text.push_str(&latency.bars());
+        let _ = writeln!(
+            text,
+            "  p50 {:.3}ms · p90 {:.3}ms · p99 {:.3}ms · p99.9 {:.3}ms · max {:.3}ms",
+            latency.p50, latency.p90, latency.p99, latency.p99_9, latency.max
+        );
+        report.sections.push(text);
+        if let Some(path) = latency_out {
+            std::fs::write(path, latency.csv()).map_err(|source| crate::exit::CreateError {
+                path: path.to_owned(),
+                source,
+            })?;
+        }
+    }
+    if !stages.is_empty() {
+        let acknowledged = recorder.acknowledged_per_stage();
+        let mut from = 0.0;
+        let mut rows = Vec::new();
+        let mut text = String::from("stages:\n");
+        for (k, stage) in stages.iter().enumerate() {
+            let n = acknowledged.get(k).copied().unwrap_or(0);
+            let secs = stage.duration.as_secs_f64();
+            let achieved = n as f64 / secs;
+            rows.push(json!({
+                "duration_seconds": secs,
+                "start_rate": from,
+                "target_rate": stage.target,
+                "acknowledged": n,
+                "achieved_rate": (achieved * 100.0).round() / 100.0,
+            }));
+            let _ = writeln!(
+                text,
+                "  {:>2}. {:>8.1}s {:>8.1} → {:<8.1}/s: {n} acknowledged, {achieved:.1}/s",
+                k + 1,
+                secs,
+                from,
+                stage.target
+            );
+            from = stage.target;
+        }
+        report.extra.push(("stages", json!(rows)));
+        report.sections.push(text);
+    }
+    Ok(())
 }
 
 /// The one payload `--metric` flags describe.

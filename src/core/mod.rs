@@ -127,22 +127,31 @@ pub struct Unit {
     pub on_settled: Option<SettleHook>,
 }
 
-/// Told, once, that a payload is settled: `true` when it was acknowledged, written to the
-/// failed-payloads file, or rejected as malformed (nothing more can come of it); `false` when
-/// it failed and could not be saved, or was dropped unsettled (a run stopping, a worker that
-/// panicked before it took the payload). A checkpoint advances on `true` only.
-pub struct SettleHook(Option<Box<dyn FnOnce(bool) + Send>>);
+/// How a payload was settled, as its [`SettleHook`] is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settled {
+    /// Every data point of it was acknowledged.
+    pub acknowledged: bool,
+    /// Nothing more can come of it: acknowledged, written to the failed-payloads file, or
+    /// rejected as malformed. `false` when it failed and could not be saved, or was dropped
+    /// unsettled (a run stopping, a worker that panicked before it took the payload).
+    pub durable: bool,
+}
+
+/// Told, once, how a payload was settled; a checkpoint advances on a durable settlement
+/// only, a load test measures latency on acknowledged ones.
+pub struct SettleHook(Option<Box<dyn FnOnce(Settled) + Send>>);
 
 impl SettleHook {
     /// A hook calling `f`.
-    pub fn new(f: impl FnOnce(bool) + Send + 'static) -> Self {
+    pub fn new(f: impl FnOnce(Settled) + Send + 'static) -> Self {
         SettleHook(Some(Box::new(f)))
     }
 
     /// Says how the payload was settled.
-    pub fn settle(mut self, durable: bool) {
+    pub fn settle(mut self, settled: Settled) {
         if let Some(f) = self.0.take() {
-            f(durable);
+            f(settled);
         }
     }
 }
@@ -150,7 +159,10 @@ impl SettleHook {
 impl Drop for SettleHook {
     fn drop(&mut self) {
         if let Some(f) = self.0.take() {
-            f(false);
+            f(Settled {
+                acknowledged: false,
+                durable: false,
+            });
         }
     }
 }

@@ -18,7 +18,7 @@ use super::dead_letter::DeadLetters;
 use super::retry::Backoff;
 use super::{
     parse_line, reject, split, Body, Control, CoreConfig, Ending, ExportOutcome, Failure, Origin,
-    Payload, Rejected, SettleHook, Sink, Unit,
+    Payload, Rejected, SettleHook, Settled, Sink, Unit,
 };
 use crate::convert::{self, ConvertNotes};
 use crate::gotime::GoTime;
@@ -213,7 +213,10 @@ impl Drop for Ledger {
             let _ = ack.send(result);
         }
         if let Some(settled) = self.on_settled.take() {
-            settled.settle(durable);
+            settled.settle(Settled {
+                acknowledged: unacked == 0,
+                durable,
+            });
         }
     }
 }
@@ -315,7 +318,10 @@ impl<S: Sink> Worker<S> {
                     }
                     // Reported; nothing more can come of it.
                     if let Some(settled) = on_settled {
-                        settled.settle(true);
+                        settled.settle(Settled {
+                            acknowledged: false,
+                            durable: true,
+                        });
                     }
                     return None;
                 }

@@ -330,6 +330,7 @@ impl Stats {
             ending,
             source_error: None,
             extra: Vec::new(),
+            sections: Vec::new(),
         }
     }
 }
@@ -407,6 +408,8 @@ pub struct Report {
     pub source_error: Option<String>,
     /// Command-specific keys added to the JSON summary (e.g. `achieved_rate`).
     pub extra: Vec<(&'static str, serde_json::Value)>,
+    /// Blocks of text a command adds to the text summary (a latency histogram).
+    pub sections: Vec<String>,
 }
 
 impl Report {
@@ -559,11 +562,14 @@ impl Report {
         }
         for (key, value) in &self.extra {
             let unit = match *key {
-                "latency_ms" => continue,
+                "latency_ms" | "stages" => continue,
                 "achieved_rate" | "target_rate" => " payloads/s",
                 _ => "",
             };
             let _ = writeln!(s, "{}: {value}{unit}", key.replace('_', " "));
+        }
+        for section in &self.sections {
+            s.push_str(section);
         }
         for group in &self.failures {
             let _ = writeln!(

@@ -43,6 +43,8 @@ pub struct TargetConfig {
     pub compression: Option<Compression>,
     /// Deadline of one export call.
     pub timeout: Duration,
+    /// Independent connections to spread requests over (`--connections`), at least 1.
+    pub connections: usize,
 }
 
 impl std::fmt::Debug for TargetConfig {
@@ -58,6 +60,7 @@ impl std::fmt::Debug for TargetConfig {
             )
             .field("compression", &self.compression)
             .field("timeout", &self.timeout)
+            .field("connections", &self.connections)
             .finish()
     }
 }
@@ -240,7 +243,7 @@ impl tower::Service<Uri> for NotingConnector {
 }
 
 /// Builds the channel; it connects on the first export, not here.
-pub fn channel(config: &TargetConfig) -> Result<(Channel, Reached), ConnectionError> {
+pub fn channels(config: &TargetConfig) -> Result<(Vec<Channel>, Reached), ConnectionError> {
     let endpoint_error = |reason: String| ConnectionError::Endpoint {
         endpoint: config.endpoint.clone(),
         reason,
@@ -281,11 +284,41 @@ pub fn channel(config: &TargetConfig) -> Result<(Channel, Reached), ConnectionEr
     http.set_nodelay(true);
     http.set_connect_timeout(Some(config.timeout));
     let reached = Reached::default();
-    let connector = NotingConnector {
-        http,
-        reached: reached.clone(),
-    };
-    Ok((endpoint.connect_with_connector_lazy(connector), reached))
+    // Each channel is a connection of its own (a load balancer sees N clients).
+    let channels = (0..config.connections.max(1))
+        .map(|_| {
+            endpoint
+                .clone()
+                .connect_with_connector_lazy(NotingConnector {
+                    http: http.clone(),
+                    reached: reached.clone(),
+                })
+        })
+        .collect();
+    Ok((channels, reached))
+}
+
+/// Takes turns over a few of a thing: requests spread over `--connections`.
+#[derive(Debug, Clone)]
+pub struct Spread<T> {
+    items: Arc<[T]>,
+    next: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<T> Spread<T> {
+    /// Turns over `items` (at least one).
+    pub fn new(items: Vec<T>) -> Self {
+        Spread {
+            items: items.into(),
+            next: Arc::default(),
+        }
+    }
+
+    /// The next one in turn.
+    pub fn next(&self) -> &T {
+        let i = self.next.fetch_add(1, Relaxed) % self.items.len().max(1);
+        &self.items[i]
+    }
 }
 
 /// The connector OTLP/HTTP connects with: TCP (noted in [`Reached`]), through the proxy the
@@ -543,14 +576,15 @@ mod tests {
             headers: vec![("Authorization".into(), "Bearer secret".into())],
             compression: None,
             timeout: Duration::from_secs(1),
+            connections: 1,
         }
     }
 
     #[tokio::test]
     async fn builds_lazy_channels_for_both_schemes() {
-        assert!(channel(&config("http://127.0.0.1:1")).is_ok());
-        assert!(channel(&config("https://localhost:4317")).is_ok());
-        let err = channel(&config("ftp://x")).unwrap_err();
+        assert!(channels(&config("http://127.0.0.1:1")).is_ok());
+        assert!(channels(&config("https://localhost:4317")).is_ok());
+        let err = channels(&config("ftp://x")).unwrap_err();
         assert!(err.to_string().contains("http://"), "{err}");
     }
 

@@ -28,7 +28,8 @@ use crate::otlp::{ExportMetricsServiceRequest, ExportMetricsServiceResponse, EXP
 /// Exports to an OTLP/gRPC endpoint.
 #[derive(Debug, Clone)]
 pub struct GrpcSink {
-    grpc: tonic::client::Grpc<Channel>,
+    /// One client per connection (`--connections`), taken in turn.
+    grpc: connection::Spread<tonic::client::Grpc<Channel>>,
     metadata: MetadataMap,
     timeout: Duration,
     reached: Reached,
@@ -39,19 +40,21 @@ pub struct GrpcSink {
 impl GrpcSink {
     /// A sink for `config`; nothing is connected until the first export.
     pub fn new(config: &TargetConfig) -> Result<Self, ConnectionError> {
-        let (channel, reached) = connection::channel(config)?;
-        let mut grpc = tonic::client::Grpc::new(channel)
-            .max_decoding_message_size(usize::MAX)
-            .max_encoding_message_size(usize::MAX)
-            .accept_compressed(CompressionEncoding::Gzip)
-            .accept_compressed(CompressionEncoding::Zstd);
-        grpc = match config.compression {
-            Some(Compression::Gzip) => grpc.send_compressed(CompressionEncoding::Gzip),
-            Some(Compression::Zstd) => grpc.send_compressed(CompressionEncoding::Zstd),
-            None => grpc,
+        let (channels, reached) = connection::channels(config)?;
+        let client = |channel| {
+            let grpc = tonic::client::Grpc::new(channel)
+                .max_decoding_message_size(usize::MAX)
+                .max_encoding_message_size(usize::MAX)
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd);
+            match config.compression {
+                Some(Compression::Gzip) => grpc.send_compressed(CompressionEncoding::Gzip),
+                Some(Compression::Zstd) => grpc.send_compressed(CompressionEncoding::Zstd),
+                None => grpc,
+            }
         };
         Ok(GrpcSink {
-            grpc,
+            grpc: connection::Spread::new(channels.into_iter().map(client).collect()),
             metadata: connection::metadata(&config.headers)?,
             timeout: config.timeout,
             reached,
@@ -77,7 +80,7 @@ impl Sink for GrpcSink {
         *request.metadata_mut() = self.metadata.clone();
         // The deadline travels as `grpc-timeout`, so the server can give up when we do.
         request.set_timeout(self.timeout);
-        let mut grpc = self.grpc.clone();
+        let mut grpc = self.grpc.next().clone();
         let call = async {
             grpc.ready()
                 .await

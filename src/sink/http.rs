@@ -57,7 +57,9 @@ pub struct HttpBody {
 /// Exports to an OTLP/HTTP endpoint.
 #[derive(Debug, Clone)]
 pub struct HttpSink {
-    client: Client<connection::OtlpHttpConnector, Full<Bytes>>,
+    /// One pooled client per `--connections`, taken in turn: over HTTP/2 each is one
+    /// connection.
+    client: connection::Spread<Client<connection::OtlpHttpConnector, Full<Bytes>>>,
     uri: Uri,
     headers: HeaderMap,
     encoding: HttpEncoding,
@@ -76,10 +78,15 @@ impl HttpSink {
         connections: usize,
     ) -> Result<Self, ConnectionError> {
         let (connector, reached) = connection::http_connector(config)?;
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(connections)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(connector);
+        let clients = (0..config.connections.max(1))
+            .map(|_| {
+                Client::builder(TokioExecutor::new())
+                    .pool_max_idle_per_host(connections)
+                    .pool_idle_timeout(Duration::from_secs(90))
+                    .build(connector.clone())
+            })
+            .collect();
+        let client = connection::Spread::new(clients);
         let uri: Uri = config
             .endpoint
             .parse()
@@ -129,6 +136,7 @@ impl HttpSink {
         *request.uri_mut() = self.uri.clone();
         *request.headers_mut() = self.headers.clone();
         self.client
+            .next()
             .request(request)
             .await
             .map_err(|e| self.classify_transport(&e))

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use std::sync::Arc;
+
+use super::load::{LoadRecorder, RatePlan};
 use crate::core::{Body, Feed, Source, SourceError, Unit};
 use crate::gotime::GoTime;
 use crate::model::{Meta, Metric, MetricPayload, StringMap};
@@ -24,57 +27,92 @@ impl Source for PayloadsSource {
     }
 }
 
-/// When payload `i` is due: `start + i / rate`, never drifting with how long sends take.
-#[derive(Debug, Clone, Copy)]
-pub struct Schedule {
-    start: Instant,
-    period: Option<Duration>,
-}
-
-impl Schedule {
-    /// A schedule from `start` at `rate` payloads per second (`None`: as fast as possible).
-    pub fn new(start: Instant, rate: Option<f64>) -> Self {
-        let period = rate
-            .filter(|r| r.is_finite() && *r > 0.0)
-            .map(|r| Duration::from_secs_f64(1.0 / r));
-        Schedule { start, period }
-    }
-
-    /// When payload `i` (from 0) is due.
-    pub fn due(&self, i: u64) -> Instant {
-        match self.period {
-            // mul_f64 keeps sub-nanosecond periods exact enough over millions of payloads.
-            Some(period) => self.start + period.mul_f64(i as f64),
-            None => self.start,
-        }
-    }
-}
-
 /// A synthetic load: GoSight host payloads from `hosts` hosts, `metrics_per_payload` metrics
-/// each, stamped now.
+/// each, stamped now, due by a [`RatePlan`].
 #[derive(Debug, Clone)]
 pub struct GeneratorSource {
     /// Stop after this many payloads.
     pub count: Option<u64>,
     /// Stop after this long.
     pub duration: Option<Duration>,
-    /// Payloads per second across all workers (`None`: as fast as the pipeline takes them).
-    pub rate: Option<f64>,
+    /// When payloads are due (a rate or stages), across all workers.
+    pub plan: RatePlan,
     /// Metrics in each payload.
     pub metrics_per_payload: u32,
     /// Distinct hosts the payloads come from.
     pub hosts: u32,
+    /// Series, extra attributes and churn, for cardinality tests.
+    pub series: SeriesShape,
+    /// Measures latency from each payload's scheduled time, and the rate per stage; its
+    /// start is the load's.
+    pub recorder: Option<Arc<LoadRecorder>>,
+}
+
+/// How many series a synthetic load has, and how they change.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeriesShape {
+    /// Series per metric and host (point attribute `series`); 1 leaves the attribute out.
+    pub per_metric: u32,
+    /// Extra attributes on every point (`label_0`…).
+    pub attributes: u32,
+    /// The fraction of the series replaced every `churn_interval`.
+    pub churn: f64,
+    /// How often series are replaced.
+    pub churn_interval: Duration,
+}
+
+impl Default for SeriesShape {
+    fn default() -> Self {
+        SeriesShape {
+            per_metric: 1,
+            attributes: 0,
+            churn: 0.0,
+            churn_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+impl SeriesShape {
+    /// Whether payloads carry a `series` attribute.
+    fn labelled(&self) -> bool {
+        self.per_metric > 1 || self.churn > 0.0 || self.attributes > 0
+    }
+
+    /// The id of series slot `slot` at `elapsed` into the load: slots are replaced by new
+    /// ids `churn × per_metric` at a time, each interval the next ones in turn.
+    pub fn series_id(&self, slot: u32, elapsed: Duration) -> u64 {
+        let n = u64::from(self.per_metric.max(1));
+        let replaced = (self.churn * n as f64).round() as u64;
+        if replaced == 0 || self.churn_interval.is_zero() {
+            return u64::from(slot);
+        }
+        let interval = (elapsed.as_nanos() / self.churn_interval.as_nanos()) as u64;
+        let covered = interval * replaced;
+        let slot = u64::from(slot);
+        let generation = if covered > slot {
+            (covered - slot - 1) / n + 1
+        } else {
+            0
+        };
+        slot + n * generation
+    }
 }
 
 impl Source for GeneratorSource {
     async fn run(self, feed: Feed) -> Result<(), SourceError> {
-        let start = Instant::now();
-        let schedule = Schedule::new(start, self.rate);
+        let start = self
+            .recorder
+            .as_ref()
+            .map_or_else(Instant::now, |r| r.start());
         let deadline = self.duration.map(|d| start + d);
-        let mut generator = Generator::new(self.hosts.max(1), self.metrics_per_payload);
+        let mut generator =
+            Generator::new(self.hosts.max(1), self.metrics_per_payload, self.series);
         let mut i = 0u64;
         while self.count.is_none_or(|count| i < count) {
-            let due = schedule.due(i);
+            let Some(offset) = self.plan.due(i) else {
+                break;
+            };
+            let due = start + offset;
             if deadline.is_some_and(|end| due >= end) {
                 break;
             }
@@ -82,8 +120,12 @@ impl Source for GeneratorSource {
                 () = tokio::time::sleep_until(due) => {}
                 () = feed.control().stopped() => break,
             }
-            let payload = generator.payload(i, GoTime::now());
-            if !feed.send(Unit::new(Body::GoSight(Box::new(payload)))).await {
+            let payload = generator.payload(i, GoTime::now(), offset);
+            let unit = Unit {
+                on_settled: self.recorder.as_ref().map(|r| r.hook(due)),
+                ..Unit::new(Body::GoSight(Box::new(payload)))
+            };
+            if !feed.send(unit).await {
                 break;
             }
             i += 1;
@@ -235,11 +277,12 @@ const TEMPLATES: &[Template] = &[
 struct Generator {
     hosts: Vec<(String, String, Meta)>,
     metrics_per_payload: u32,
+    series: SeriesShape,
     rng: fastrand::Rng,
 }
 
 impl Generator {
-    fn new(hosts: u32, metrics_per_payload: u32) -> Self {
+    fn new(hosts: u32, metrics_per_payload: u32, series: SeriesShape) -> Self {
         let hosts = (0..hosts)
             .map(|h| {
                 let hostname = format!("synthetic-{h:04}");
@@ -311,13 +354,22 @@ impl Generator {
         Generator {
             hosts,
             metrics_per_payload,
+            series,
             rng: fastrand::Rng::with_seed(0x5EED),
         }
     }
 
-    fn payload(&mut self, i: u64, now: GoTime) -> MetricPayload {
+    /// Payload `i`, due `elapsed` into the load.
+    fn payload(&mut self, i: u64, now: GoTime, elapsed: Duration) -> MetricPayload {
         let host = (i % self.hosts.len() as u64) as usize;
         let (hostname, host_id, meta) = &self.hosts[host];
+        // Each payload of a host carries the next of its series slots.
+        let slot =
+            ((i / self.hosts.len() as u64) % u64::from(self.series.per_metric.max(1))) as u32;
+        let series = self
+            .series
+            .labelled()
+            .then(|| self.series.series_id(slot, elapsed).to_string());
         let metrics = (0..self.metrics_per_payload as usize)
             .map(|j| {
                 let t = &TEMPLATES[j % TEMPLATES.len()];
@@ -329,6 +381,12 @@ impl Generator {
                 );
                 dimensions.insert(t.extra.0.to_owned(), t.extra.1.to_owned());
                 dimensions.insert("host".to_owned(), hostname.clone());
+                if let Some(series) = &series {
+                    dimensions.insert("series".to_owned(), series.clone());
+                    for k in 0..self.series.attributes {
+                        dimensions.insert(format!("label_{k}"), format!("value-{k}-{series}"));
+                    }
+                }
                 let value = if t.kind == "counter" {
                     // Counters only grow: derived from the payload index so they stay monotonic.
                     t.scale
@@ -370,22 +428,44 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
-    fn the_schedule_is_absolute() {
-        let start = Instant::now();
-        let s = Schedule::new(start, Some(100.0));
-        assert_eq!(s.due(0), start);
-        assert_eq!(s.due(200) - start, Duration::from_secs(2));
-        assert_eq!(s.due(1_000_000) - start, Duration::from_secs(10_000));
-        assert_eq!(Schedule::new(start, None).due(5), start);
+    fn churn_replaces_the_asked_fraction_of_series_each_interval() {
+        let shape = SeriesShape {
+            per_metric: 10,
+            attributes: 0,
+            churn: 0.2,
+            churn_interval: Duration::from_secs(1),
+        };
+        let ids_at = |secs: u64| -> HashSet<u64> {
+            (0..10)
+                .map(|slot| shape.series_id(slot, Duration::from_secs(secs)))
+                .collect()
+        };
+        let mut all = HashSet::new();
+        let mut previous = ids_at(0);
+        assert_eq!(previous, (0..10).collect());
+        all.extend(previous.iter().copied());
+        for interval in 1..=12 {
+            let now = ids_at(interval);
+            assert_eq!(now.len(), 10, "always 10 live series");
+            assert_eq!(now.difference(&previous).count(), 2, "interval {interval}");
+            all.extend(now.iter().copied());
+            previous = now;
+        }
+        // Never an old id again: 10 + 2 new ones per interval.
+        assert_eq!(all.len(), 10 + 2 * 12);
+        assert_eq!(
+            SeriesShape::default().series_id(3, Duration::from_secs(99)),
+            3
+        );
     }
 
     #[test]
     fn series_are_unique_per_host_and_payloads_look_like_the_agent() {
-        let mut g = Generator::new(3, 60);
+        let mut g = Generator::new(3, 60, SeriesShape::default());
         let now = GoTime::now();
         let mut series = HashSet::new();
         for i in 0..3 {
-            let p = g.payload(i, now);
+            let p = g.payload(i, now, Duration::ZERO);
             assert_eq!(p.metrics.len(), 60);
             assert!(p.meta.is_some());
             for m in &p.metrics {
@@ -399,7 +479,7 @@ mod tests {
             }
         }
         assert_eq!(series.len(), 180);
-        let again = g.payload(3, now);
+        let again = g.payload(3, now, Duration::ZERO);
         assert_eq!(again.hostname, "synthetic-0000");
     }
 }

@@ -4,4 +4,5 @@
 pub mod files;
 pub mod generator;
 pub mod listener;
+pub mod load;
 pub mod replay;

@@ -633,9 +633,9 @@ impl Planner {
                     (None, None) => None,
                     (ticket, freed) => {
                         let checkpoint = checkpoint.clone();
-                        Some(crate::core::SettleHook::new(move |durable| {
+                        Some(crate::core::SettleHook::new(move |settled| {
                             if let (Some(c), Some(t)) = (&checkpoint, ticket) {
-                                c.settle(t, durable);
+                                c.settle(t, settled.durable);
                             }
                             if let Some((tx, resources)) = freed {
                                 let _ = tx.send(resources);

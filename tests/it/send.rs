@@ -7,7 +7,8 @@ use std::time::Duration;
 use metricsender::core::{self, Control, CoreConfig};
 use metricsender::otlp::*;
 use metricsender::sink::NullSink;
-use metricsender::source::generator::GeneratorSource;
+use metricsender::source::generator::{GeneratorSource, SeriesShape};
+use metricsender::source::load::{LoadRecorder, RatePlan, Stage};
 use tonic::Code;
 
 use crate::support::*;
@@ -281,9 +282,11 @@ fn generator(count: Option<u64>, duration: Option<Duration>, rate: f64) -> Gener
     GeneratorSource {
         count,
         duration,
-        rate: Some(rate),
+        plan: RatePlan::Constant(rate),
         metrics_per_payload: 10,
         hosts: 2,
+        series: SeriesShape::default(),
+        recorder: None,
     }
 }
 
@@ -325,4 +328,244 @@ async fn duration_stops_on_time_and_drains() {
     );
     assert_eq!(report.payloads_sent, 150);
     assert!(took < Duration::from_millis(3050), "{took:?}");
+}
+
+/// A sink that takes everything at once and notes when, on tokio's clock.
+#[derive(Default)]
+struct Clocked {
+    exports: std::sync::Mutex<Vec<(tokio::time::Instant, ExportMetricsServiceRequest)>>,
+    latency: Duration,
+}
+
+impl core::Sink for Clocked {
+    type Prepared = ExportMetricsServiceRequest;
+
+    fn prepare(&self, request: &ExportMetricsServiceRequest) -> ExportMetricsServiceRequest {
+        request.clone()
+    }
+
+    async fn export(&self, prepared: &ExportMetricsServiceRequest) -> core::ExportOutcome {
+        self.exports
+            .lock()
+            .unwrap()
+            .push((tokio::time::Instant::now(), prepared.clone()));
+        tokio::time::sleep(self.latency).await;
+        core::ExportOutcome::Acknowledged {
+            rejected_points: 0,
+            message: String::new(),
+        }
+    }
+}
+
+fn stage(secs: u64, target: f64) -> Stage {
+    Stage {
+        duration: Duration::from_secs(secs),
+        target,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn stages_follow_their_ramps_within_one_payload_per_second() {
+    let plan = RatePlan::Stages(vec![stage(4, 200.0), stage(3, 200.0), stage(4, 40.0)]);
+    let recorder = LoadRecorder::new(tokio::time::Instant::now(), &plan);
+    let sink = Arc::new(Clocked::default());
+    let source = GeneratorSource {
+        plan,
+        recorder: Some(recorder.clone()),
+        ..generator(None, None, 1.0)
+    };
+    let start = recorder.start();
+    let report = core::run(source, sink.clone(), CoreConfig::default(), Control::new()).await;
+    // 0 → 200 over 4 s (400), 200 for 3 s (600), 200 → 40 over 4 s (480).
+    assert_eq!(report.payloads_sent, 1480);
+    let mut per_second = [0u32; 11];
+    for (at, _) in sink.exports.lock().unwrap().iter() {
+        per_second[(*at - start).as_secs() as usize] += 1;
+    }
+    let rate = |t: f64| match t {
+        t if t <= 4.0 => 50.0 * t,
+        t if t <= 7.0 => 200.0,
+        t => 200.0 - 40.0 * (t - 7.0),
+    };
+    for (second, got) in per_second.iter().enumerate() {
+        let t = second as f64;
+        let expected = (rate(t) + rate(t + 1.0)) / 2.0;
+        assert!(
+            (f64::from(*got) - expected).abs() <= 1.0,
+            "second {second}: {got} sent, {expected} due"
+        );
+    }
+    // Each stage's achieved rate, counted by acknowledgement.
+    assert_eq!(recorder.acknowledged_per_stage(), vec![400, 600, 480]);
+    // A server that answers at once: latency from the schedule is at most the timer's tick
+    // (a payload goes out on the millisecond after it is due).
+    let latency = recorder.latency().unwrap();
+    assert!(latency.max <= 1.0, "{latency:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn latency_is_measured_from_the_schedule_so_a_stalled_server_is_not_hidden() {
+    // 10 payloads/s, one worker, a server taking 250 ms: each payload waits longer than the
+    // one before; measured from when it was sent, every one would look like 250 ms.
+    let plan = RatePlan::Constant(10.0);
+    let recorder = LoadRecorder::new(tokio::time::Instant::now(), &plan);
+    let sink = Arc::new(Clocked {
+        latency: Duration::from_millis(250),
+        ..Clocked::default()
+    });
+    let source = GeneratorSource {
+        plan,
+        recorder: Some(recorder.clone()),
+        ..generator(Some(20), None, 1.0)
+    };
+    let config = CoreConfig {
+        workers: 1,
+        ..CoreConfig::default()
+    };
+    let report = core::run(source, sink, config, Control::new()).await;
+    assert_eq!(report.payloads_sent, 20);
+    let latency = recorder.latency().unwrap();
+    // The 20th was due at 1.9 s and acknowledged at 20 × 250 ms = 5 s.
+    assert!((latency.max - 3100.0).abs() < 5.0, "{latency:?}");
+    assert!((latency.min - 250.0).abs() < 1.0, "{latency:?}");
+    // Payload k is due at 100·k ms and acknowledged at 250·(k+1) ms: the median (k = 9)
+    // waited 1.6 s.
+    assert!((latency.p50 - 1600.0).abs() < 5.0, "{latency:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn churn_replaces_the_asked_fraction_of_series_each_interval_at_the_receiver() {
+    let sink = Arc::new(Clocked::default());
+    let source = GeneratorSource {
+        count: None,
+        duration: Some(Duration::from_secs(6)),
+        plan: RatePlan::Constant(50.0),
+        metrics_per_payload: 1,
+        hosts: 1,
+        series: SeriesShape {
+            per_metric: 20,
+            attributes: 2,
+            churn: 0.25,
+            churn_interval: Duration::from_secs(1),
+        },
+        recorder: None,
+    };
+    let start = tokio::time::Instant::now();
+    core::run(source, sink.clone(), CoreConfig::default(), Control::new()).await;
+    // Distinct attribute sets seen in each interval, as a backend would count series.
+    let mut per_interval: Vec<std::collections::HashSet<String>> = vec![Default::default(); 6];
+    for (at, request) in sink.exports.lock().unwrap().iter() {
+        let interval = (*at - start).as_secs() as usize;
+        for point in request
+            .resource_metrics
+            .iter()
+            .flat_map(|rm| &rm.scope_metrics)
+            .flat_map(|sm| &sm.metrics)
+            .flat_map(|m| match &m.data {
+                Some(metric::Data::Gauge(g)) => g.data_points.clone(),
+                Some(metric::Data::Sum(s)) => s.data_points.clone(),
+                _ => Vec::new(),
+            })
+        {
+            per_interval[interval].insert(format!("{:?}", string_attrs(&point.attributes)));
+        }
+    }
+    for interval in 1..6 {
+        let (before, now) = (&per_interval[interval - 1], &per_interval[interval]);
+        assert_eq!(now.len(), 20, "interval {interval}: 20 live series");
+        assert_eq!(
+            now.difference(before).count(),
+            5,
+            "interval {interval}: a quarter replaced"
+        );
+    }
+    // The extra attributes do not add series of their own.
+    assert_eq!(per_interval[0].len(), 20);
+}
+
+#[tokio::test]
+async fn connections_spreads_requests_over_that_many_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    for (connections, expected) in [("4", 4), ("1", 1)] {
+        let receiver = Receiver::ok().await;
+        let run = run_in(
+            dir.path(),
+            &[
+                "send",
+                "--count",
+                "200",
+                "-w",
+                "8",
+                "--connections",
+                connections,
+                "-e",
+                &receiver.endpoint(),
+                "--summary",
+                "json",
+            ],
+        )
+        .await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(
+            receiver.record.peers.lock().unwrap().len(),
+            expected,
+            "--connections {connections}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_staged_load_reports_its_histogram_percentiles_stages_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::ok().await;
+    let run = run_in(
+        dir.path(),
+        &[
+            "send",
+            "--stage",
+            "1s:100",
+            "--stage",
+            "1s:100",
+            "-e",
+            &receiver.endpoint(),
+            "--latency-out",
+            "lat.csv",
+            "--summary",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let s = run.assert_balanced();
+    assert_eq!(s["payloads_sent"], 150);
+    for key in ["p50", "p90", "p99", "p99_9", "max"] {
+        assert!(s["latency_ms"][key].as_f64().unwrap() > 0.0, "{key}: {s}");
+    }
+    let stages = s["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 2);
+    assert_eq!(stages[1]["target_rate"], 100.0);
+    let acknowledged: u64 = stages
+        .iter()
+        .map(|s| s["acknowledged"].as_u64().unwrap())
+        .sum();
+    assert_eq!(acknowledged, 150);
+    let csv = std::fs::read_to_string(dir.path().join("lat.csv")).unwrap();
+    assert!(csv.starts_with("percentile,latency_ms,count\n"), "{csv}");
+    assert!(csv.lines().last().unwrap().starts_with("100,"), "{csv}");
+    // The text summary draws the histogram.
+    let run = run_in(
+        dir.path(),
+        &["send", "--stage", "500ms:50", "-e", &receiver.endpoint()],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("latency from each payload's scheduled time"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains('■'), "{}", run.stderr);
+    assert!(run.stderr.contains("p99.9"), "{}", run.stderr);
+    assert!(run.stderr.contains("stages:"), "{}", run.stderr);
 }

@@ -43,6 +43,8 @@ pub struct Record {
     /// Metadata of the first call.
     pub first_metadata: Mutex<Option<tonic::metadata::MetadataMap>>,
     pub count: AtomicU64,
+    /// The client addresses calls came from: one per connection.
+    pub peers: Mutex<std::collections::HashSet<SocketAddr>>,
 }
 
 struct Service {
@@ -62,6 +64,9 @@ impl MetricsService for Service {
             if first.is_none() {
                 *first = Some(request.metadata().clone());
             }
+        }
+        if let Some(peer) = request.remote_addr() {
+            self.record.peers.lock().unwrap().insert(peer);
         }
         let request = request.into_inner();
         self.record
