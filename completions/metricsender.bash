@@ -95,7 +95,7 @@ _metricsender() {
             return 0
             ;;
         metricsender__subcmd__dump)
-            opts="-o -v -q -h -V --listen --listen-http --cors-origin --input --max-request-bytes --count --duration --output --append --format --tls-cert --tls-key --client-ca --summary --progress --verbose --quiet --color --help --version"
+            opts="-o -v -q -h -V --listen --listen-http --cors-origin --input --max-request-bytes --count --duration --output --live --append --format --tls-cert --tls-key --client-ca --summary --progress --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

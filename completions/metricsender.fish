@@ -162,7 +162,7 @@ complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l input
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l max-request-bytes -d 'Largest request accepted, in bytes (4MiB, 512KiB), ≥ 1024; larger ones are refused' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l count -d 'Stop after this many requests written, ≥ 1' -r
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l duration -d 'Stop after this long, e.g. 30s, 5m [default: until Ctrl-C or SIGTERM]' -r
-complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s o -l output -d 'Where to write (`-` for stdout); overwrites' -r -F
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s o -l output -d 'Where to write (`-` for stdout); overwrites [default: -; with --live, nothing]' -r -F
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l format -d 'Output format; both are readable by `replay`; gosight counts what it cannot hold' -r -f -a "otlp-json\t'OTLP JSON lines, lossless'
 gosight\t'GoSight MetricPayload NDJSON (one payload per resource)'"
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l tls-cert -d 'PEM certificate for TLS on the listener' -r -F
@@ -176,6 +176,7 @@ never\t''"
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l live -d 'A full-screen live view of what arrives: totals, and each resource\'s metrics with points, rate and last value (keys: q quit, s sort, / filter, p pause); needs a terminal; without -o, nothing is written'
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -l append -d 'Append to --output instead of overwriting it'
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s v -l verbose -d 'More logging: -v for debug, -vv for trace (to stderr; RUST_LOG also works)'
 complete -c metricsender -n "__fish_metricsender_using_subcommand dump" -s q -l quiet -d 'Errors only: no logs, no progress, no text summary (--summary json still prints)'

@@ -701,15 +701,15 @@ pub struct DumpArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "input", help_heading = "Input")]
     pub duration: Option<Duration>,
 
-    /// Where to write (`-` for stdout); overwrites
-    #[arg(
-        short,
-        long,
-        value_name = "FILE",
-        default_value = "-",
-        help_heading = "Output"
-    )]
-    pub output: PathBuf,
+    /// Where to write (`-` for stdout); overwrites [default: -; with --live, nothing]
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+
+    /// A full-screen live view of what arrives: totals, and each resource's metrics with
+    /// points, rate and last value (keys: q quit, s sort, / filter, p pause); needs a
+    /// terminal; without -o, nothing is written
+    #[arg(long, conflicts_with = "input", help_heading = "Output")]
+    pub live: bool,
 
     /// Append to --output instead of overwriting it
     #[arg(long, help_heading = "Output")]

@@ -17,6 +17,7 @@ pub mod exit;
 #[cfg(any(test, fuzzing))]
 pub mod fuzz;
 pub mod gotime;
+pub mod live;
 pub mod model;
 pub mod otlp;
 pub mod sink;
@@ -62,7 +63,10 @@ pub struct Stderr;
 
 impl std::io::Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let _ = std::io::stderr().write_all(buf);
+        // While `dump --live` draws the screen, logs go to its pane.
+        if !live::capture_log(buf) {
+            let _ = std::io::stderr().write_all(buf);
+        }
         Ok(buf.len())
     }
 

@@ -258,6 +258,11 @@ impl Stats {
         refused.add(kind, message);
     }
 
+    /// Requests a receiver refused so far.
+    pub fn refused_total(&self) -> u64 {
+        lock(&self.refused).total()
+    }
+
     /// Records where an input stopped being read.
     pub fn stopped_at(&self, stopped: StoppedAt) {
         lock(&self.stopped_at).push(stopped);
@@ -669,7 +674,8 @@ impl Report {
     }
 }
 
-fn human_bytes(n: u64) -> String {
+/// A byte count in B, KiB, MiB, GiB.
+pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = n as f64;
     let mut unit = 0;

@@ -778,3 +778,80 @@ async fn many_large_requests_at_once_on_one_connection_all_arrive() {
     assert_eq!(code, Some(0), "{summary}");
     assert_eq!(summary["payloads_sent"], 24);
 }
+
+#[tokio::test]
+async fn live_needs_a_terminal_and_stdout_for_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_in(dir.path(), &["dump", "--live", "--listen", "127.0.0.1:0"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("needs a terminal"), "{}", run.stderr);
+    let run = run_in(
+        dir.path(),
+        &["dump", "--live", "-o", "-", "--listen", "127.0.0.1:0"],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("-o FILE"), "{}", run.stderr);
+}
+
+/// The live view on a real terminal (script(1) gives dump one): what arrives is shown and
+/// written, `q` stops dump normally, and the summary comes after the view is gone.
+#[tokio::test]
+async fn live_shows_what_arrives_and_q_stops_with_the_summary() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let addr = free_addr();
+    let inner = format!(
+        "stty cols 120 rows 30; {} dump --live --listen {addr} -o live.jsonl",
+        bin().display()
+    );
+    let mut view = tokio::process::Command::new("script")
+        .args(["-qfec", &inner, "/dev/null"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("script(1) runs dump on a terminal");
+    let endpoint = format!("http://{addr}");
+    let mut sent = None;
+    for _ in 0..50 {
+        let run = run_in(
+            dir.path(),
+            &replay_json(&endpoint, &[&testdata("datapoints.ndjson")]),
+        )
+        .await;
+        if run.code == 0 {
+            sent = Some(run);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        sent.expect("dump --live never listened").summary()["payloads_sent"],
+        6
+    );
+    // A frame comes at most a second later.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut keys = view.stdin.take().unwrap();
+    keys.write_all(b"q").await.unwrap();
+    keys.flush().await.unwrap();
+    let output = tokio::time::timeout(Duration::from_secs(20), view.wait_with_output())
+        .await
+        .expect("q did not stop dump")
+        .unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    // (The screen is drawn as runs between cursor moves: words, not whole lines.)
+    for shown in ["ip-10-0-4-245", "points/s", "quit"] {
+        assert!(screen.contains(shown), "{shown:?} not drawn:\n{screen}");
+    }
+    // After the view: the summary, on the main screen.
+    let summary_at = screen
+        .rfind("payloads: 6 read, 6 sent")
+        .expect("no summary");
+    assert!(summary_at > screen.rfind("quit").unwrap());
+    let written = std::fs::read_to_string(dir.path().join("live.jsonl")).unwrap();
+    assert_eq!(written.lines().count(), 6);
+}

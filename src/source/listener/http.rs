@@ -318,8 +318,14 @@ async fn answer(
             return refuse(StatusCode::BAD_REQUEST, "undecodable", message);
         }
     };
+    let label = match compression.as_str() {
+        "identity" | "" => "none",
+        "gzip" | "x-gzip" => "gzip",
+        "zstd" => "zstd",
+        _ => "other",
+    };
     let exported = receiver
-        .export(body, |body| match encoding {
+        .export(body, label, |body| match encoding {
             Encoding::Protobuf => {
                 crate::otlp::wire::decode_request(body).map_err(|e| e.to_string())
             }

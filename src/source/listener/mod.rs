@@ -66,6 +66,8 @@ pub struct ListenerOptions {
     pub count: Option<u64>,
     /// Stop after this long.
     pub duration: Option<Duration>,
+    /// Counts what arrives for `dump --live`.
+    pub tally: Option<Arc<crate::live::Tally>>,
 }
 
 /// The receiver, bound and configured.
@@ -185,6 +187,7 @@ impl Source for ListenerSource {
             // One request of the largest size at a time, or many small ones.
             budget: Semaphore::new(max_request_bytes.min(u32::MAX as usize)),
             max_request_bytes,
+            tally: self.options.tally.clone(),
         });
         let grpc = self.grpc.map(|(listener, server)| {
             serve_grpc(listener, server, receiver.clone(), control.clone())
@@ -262,6 +265,7 @@ struct Receiver {
     /// Wire bytes of the requests being decoded and written.
     budget: Semaphore,
     max_request_bytes: usize,
+    tally: Option<Arc<crate::live::Tally>>,
 }
 
 /// Counts a request that took a `--count` slot as settled when its handler ends, answered or
@@ -293,6 +297,7 @@ impl Receiver {
     async fn export(
         &self,
         body: Bytes,
+        compression: &str,
         decode: impl FnOnce(&[u8]) -> Result<ExportMetricsServiceRequest, String>,
     ) -> Result<ExportMetricsServiceResponse, tonic::Status> {
         let size = body
@@ -311,6 +316,9 @@ impl Receiver {
             )
         })?;
         drop(body);
+        if let Some(tally) = &self.tally {
+            tally.observe(&request, size, compression);
+        }
         if self
             .count
             .is_some_and(|count| self.received.fetch_add(1, SeqCst) >= count)
@@ -400,9 +408,19 @@ impl tonic::server::UnaryService<Bytes> for ExportCall {
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         let receiver = self.0.clone();
+        let compression = match request
+            .metadata()
+            .get("grpc-encoding")
+            .and_then(|v| v.to_str().ok())
+        {
+            None | Some("identity") => "none",
+            Some("gzip") => "gzip",
+            Some("zstd") => "zstd",
+            Some(_) => "other",
+        };
         Box::pin(async move {
             receiver
-                .export(request.into_inner(), |body| {
+                .export(request.into_inner(), compression, |body| {
                     crate::otlp::wire::decode_request(body).map_err(|e| e.to_string())
                 })
                 .await
