@@ -145,7 +145,7 @@ fn last_value(m: &crate::otlp::Metric) -> (&'static str, LastValue) {
                 }),
         ),
         Some(metric::Data::ExponentialHistogram(h)) => (
-            "exp. histogram",
+            "exp. hist.",
             h.data_points
                 .last()
                 .map_or(LastValue::None, |p| LastValue::Distribution {
@@ -508,8 +508,8 @@ impl View {
             top,
         );
         let rows = self.visible_rows();
-        // Borders and the header take three lines; one more says what did not fit.
-        let fit = usize::from(table_area.height.saturating_sub(4));
+        // Borders and the header take three lines; the bottom border says what did not fit.
+        let fit = usize::from(table_area.height.saturating_sub(3));
         let shown = rows.len().min(fit);
         let body: Vec<Row> = rows
             .iter()
@@ -549,11 +549,11 @@ impl View {
             [
                 Constraint::Fill(2),
                 Constraint::Fill(3),
-                Constraint::Length(14),
-                Constraint::Length(8),
                 Constraint::Length(10),
+                Constraint::Length(8),
                 Constraint::Length(9),
-                Constraint::Length(22),
+                Constraint::Length(9),
+                Constraint::Length(16),
             ],
         )
         .header(
