@@ -4,10 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use metricsender::core::{self, Control, CoreConfig, ExportOutcome, Report, Sink};
+use metricsender::core::{self, Control, CoreConfig, Report};
 use metricsender::otlp::{metric, ExportMetricsServiceRequest};
 use metricsender::source::files::{open_all, FileSource};
 use metricsender::source::replay::schedule::Pace;
@@ -37,34 +37,6 @@ fn write_lines(dir: &Path, name: &str, lines: &[String]) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     path
-}
-
-/// A sink that takes everything at once and notes when, on tokio's clock.
-#[derive(Default)]
-struct Clocked {
-    exports: Mutex<Vec<(Instant, ExportMetricsServiceRequest)>>,
-    /// How long each export takes.
-    latency: Duration,
-}
-
-impl Sink for Clocked {
-    type Prepared = ExportMetricsServiceRequest;
-
-    fn prepare(&self, request: &ExportMetricsServiceRequest) -> ExportMetricsServiceRequest {
-        request.clone()
-    }
-
-    async fn export(&self, prepared: &ExportMetricsServiceRequest) -> ExportOutcome {
-        self.exports
-            .lock()
-            .unwrap()
-            .push((Instant::now(), prepared.clone()));
-        tokio::time::sleep(self.latency).await;
-        ExportOutcome::Acknowledged {
-            rejected_points: 0,
-            message: String::new(),
-        }
-    }
 }
 
 /// Replays `path` in process by `plan`; returns the report and each export's offset from the

@@ -330,33 +330,6 @@ async fn duration_stops_on_time_and_drains() {
     assert!(took < Duration::from_millis(3050), "{took:?}");
 }
 
-/// A sink that takes everything at once and notes when, on tokio's clock.
-#[derive(Default)]
-struct Clocked {
-    exports: std::sync::Mutex<Vec<(tokio::time::Instant, ExportMetricsServiceRequest)>>,
-    latency: Duration,
-}
-
-impl core::Sink for Clocked {
-    type Prepared = ExportMetricsServiceRequest;
-
-    fn prepare(&self, request: &ExportMetricsServiceRequest) -> ExportMetricsServiceRequest {
-        request.clone()
-    }
-
-    async fn export(&self, prepared: &ExportMetricsServiceRequest) -> core::ExportOutcome {
-        self.exports
-            .lock()
-            .unwrap()
-            .push((tokio::time::Instant::now(), prepared.clone()));
-        tokio::time::sleep(self.latency).await;
-        core::ExportOutcome::Acknowledged {
-            rejected_points: 0,
-            message: String::new(),
-        }
-    }
-}
-
 fn stage(secs: u64, target: f64) -> Stage {
     Stage {
         duration: Duration::from_secs(secs),

@@ -538,3 +538,34 @@ pub fn replay_json<'a>(endpoint: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
     args.extend_from_slice(rest);
     args
 }
+
+/// A sink (the core's own trait, no network) that takes everything after `latency` and notes
+/// when each export began, on tokio's clock: for schedule tests under a paused clock.
+#[derive(Default)]
+pub struct Clocked {
+    pub exports: Mutex<Vec<(tokio::time::Instant, ExportMetricsServiceRequest)>>,
+    pub latency: Duration,
+}
+
+impl metricsender::core::Sink for Clocked {
+    type Prepared = ExportMetricsServiceRequest;
+
+    fn prepare(&self, request: &ExportMetricsServiceRequest) -> ExportMetricsServiceRequest {
+        request.clone()
+    }
+
+    async fn export(
+        &self,
+        prepared: &ExportMetricsServiceRequest,
+    ) -> metricsender::core::ExportOutcome {
+        self.exports
+            .lock()
+            .unwrap()
+            .push((tokio::time::Instant::now(), prepared.clone()));
+        tokio::time::sleep(self.latency).await;
+        metricsender::core::ExportOutcome::Acknowledged {
+            rejected_points: 0,
+            message: String::new(),
+        }
+    }
+}
