@@ -665,6 +665,8 @@ pub fn spawn(
     stop: impl Fn() + Send + 'static,
 ) -> std::io::Result<std::thread::JoinHandle<std::io::Result<()>>> {
     use crossterm::terminal;
+    // Whatever fails from here on, dropping this gives the terminal back.
+    let restore = Restore;
     terminal::enable_raw_mode()?;
     let mut stdout = std::io::stdout();
     crossterm::execute!(stdout, terminal::EnterAlternateScreen)?;
@@ -672,7 +674,27 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("live view".to_owned())
         .spawn(move || {
-            let _restore = Restore;
+            let drawn = draw_until_stopped(title, &tally, &control, stop);
+            drop(restore);
+            if let Err(e) = &drawn {
+                // Said now, on the terminal given back: dump goes on without its view.
+                crate::say(&format!(
+                    "the live view failed ({e}); dump goes on without it\n"
+                ));
+            }
+            drawn
+        })
+}
+
+/// The view's loop: a frame a second, keys at once, until the run stops.
+fn draw_until_stopped(
+    title: String,
+    tally: &Tally,
+    control: &crate::core::Control,
+    stop: impl Fn(),
+) -> std::io::Result<()> {
+    {
+        {
             let mut terminal =
                 ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
             let mut view = View {
@@ -685,7 +707,7 @@ pub fn spawn(
             while !control.is_stopped() {
                 let now = Instant::now();
                 if now >= next_frame {
-                    view.tick(&tally, control.stats.refused_total(), now);
+                    view.tick(tally, control.stats.refused_total(), now);
                     next_frame = now + Duration::from_secs(1);
                     dirty = true;
                 }
@@ -717,7 +739,8 @@ pub fn spawn(
                 }
             }
             Ok(())
-        })
+        }
+    }
 }
 
 /// Gives the terminal back: cooked mode, the main screen, logs to stderr again.

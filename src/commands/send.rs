@@ -27,6 +27,18 @@ pub async fn run(args: SendArgs, quiet: bool) -> Result<ExitCode> {
         || args.rate.is_some()
         || !args.stages.is_empty();
     let mut recorder = None;
+    let load_shape = !args.stages.is_empty()
+        || args.series != 1
+        || args.attrs_per_point != 0
+        || args.churn != 0.0
+        || args.latency_out.is_some();
+    if load_shape && (!args.metrics.is_empty() || args.json.is_some() || args.file.is_some()) {
+        return Err(UsageError::new(
+            "--stage, --series, --attrs-per-point, --churn and --latency-out shape a synthetic \
+             load: leave out --metric, --json and --file, or those",
+        )
+        .into());
+    }
     let mut report = if !args.metrics.is_empty() {
         if synthetic {
             return Err(UsageError::new(

@@ -109,10 +109,14 @@ impl Source for GeneratorSource {
             Generator::new(self.hosts.max(1), self.metrics_per_payload, self.series);
         let mut i = 0u64;
         while self.count.is_none_or(|count| i < count) {
-            let Some(offset) = self.plan.due(i) else {
+            let Some(due) = self
+                .plan
+                .due(i)
+                .and_then(|offset| start.checked_add(offset))
+            else {
                 break;
             };
-            let due = start + offset;
+            let offset = due - start;
             if deadline.is_some_and(|end| due >= end) {
                 break;
             }
@@ -121,6 +125,12 @@ impl Source for GeneratorSource {
                 () = feed.control().stopped() => break,
             }
             let payload = generator.payload(i, GoTime::now(), offset);
+            // Without a rate every payload is due at once: its latency counts from when it
+            // was made (queueing in the tool included), not from the start of the run.
+            let due = match self.plan {
+                RatePlan::Unlimited => Instant::now(),
+                _ => due,
+            };
             let unit = Unit {
                 on_settled: self.recorder.as_ref().map(|r| r.hook(due)),
                 ..Unit::new(Body::GoSight(Box::new(payload)))

@@ -39,8 +39,8 @@ impl RatePlan {
     pub fn due(&self, i: u64) -> Option<Duration> {
         match self {
             RatePlan::Unlimited => Some(Duration::ZERO),
-            // mul_f64 keeps sub-nanosecond periods exact enough over millions of payloads.
-            RatePlan::Constant(rate) => Some(Duration::from_secs_f64(1.0 / rate).mul_f64(i as f64)),
+            // A rate too small to schedule a second payload ends the load after the first.
+            RatePlan::Constant(rate) => Duration::try_from_secs_f64(i as f64 / rate).ok(),
             RatePlan::Stages(stages) => {
                 let mut before = 0.0; // payloads due before this stage
                 let mut start = Duration::ZERO;
@@ -59,10 +59,10 @@ impl RatePlan {
                         } else {
                             0.0
                         };
-                        return Some(start + Duration::from_secs_f64(tau.min(secs)));
+                        return start.checked_add(Duration::try_from_secs_f64(tau.min(secs)).ok()?);
                     }
                     before += area;
-                    start += stage.duration;
+                    start = start.checked_add(stage.duration)?;
                     from = stage.target;
                 }
                 None
@@ -76,7 +76,7 @@ impl RatePlan {
             RatePlan::Stages(stages) => stages
                 .iter()
                 .scan(Duration::ZERO, |end, s| {
-                    *end += s.duration;
+                    *end = end.saturating_add(s.duration);
                     Some(*end)
                 })
                 .collect(),

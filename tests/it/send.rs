@@ -542,3 +542,47 @@ async fn a_staged_load_reports_its_histogram_percentiles_stages_and_csv() {
     assert!(run.stderr.contains("p99.9"), "{}", run.stderr);
     assert!(run.stderr.contains("stages:"), "{}", run.stderr);
 }
+
+#[tokio::test(start_paused = true)]
+async fn without_a_rate_latency_counts_from_when_each_payload_was_made() {
+    // 60 payloads as fast as they go, one worker, a queue of 4, a server taking 100 ms: the
+    // last is made about when the 55th is sent and answered 6 s into the run. Its latency is
+    // the time it spent in the tool and the server (about 0.6 s), not the 6 s since the start.
+    let plan = RatePlan::Unlimited;
+    let recorder = LoadRecorder::new(tokio::time::Instant::now(), &plan);
+    let sink = Arc::new(Clocked {
+        latency: Duration::from_millis(100),
+        ..Clocked::default()
+    });
+    let source = GeneratorSource {
+        plan,
+        recorder: Some(recorder.clone()),
+        ..generator(Some(60), None, 1.0)
+    };
+    let config = CoreConfig {
+        workers: 1,
+        queue: 4,
+        ..CoreConfig::default()
+    };
+    let report = core::run(source, sink, config, Control::new()).await;
+    assert_eq!(report.payloads_sent, 60);
+    let latency = recorder.latency().unwrap();
+    assert!(latency.max <= 700.0, "{latency:?}");
+    assert!(latency.max >= 500.0, "{latency:?}");
+}
+
+#[tokio::test]
+async fn load_shape_flags_without_a_synthetic_load_are_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for flag in [
+        &["--stage", "1s:10"][..],
+        &["--series", "5"][..],
+        &["--churn", "0.5"][..],
+    ] {
+        let mut args = vec!["send", "--metric", "x=1"];
+        args.extend_from_slice(flag);
+        let run = run_in(dir.path(), &args).await;
+        assert_eq!(run.code, 2, "{flag:?}: {}", run.stderr);
+        assert!(run.stderr.contains("synthetic"), "{}", run.stderr);
+    }
+}

@@ -316,9 +316,6 @@ impl Receiver {
             )
         })?;
         drop(body);
-        if let Some(tally) = &self.tally {
-            tally.observe(&request, size, compression);
-        }
         if self
             .count
             .is_some_and(|count| self.received.fetch_add(1, SeqCst) >= count)
@@ -327,6 +324,9 @@ impl Receiver {
             return Err(tonic::Status::unavailable(
                 "capture complete (--count reached); send elsewhere",
             ));
+        }
+        if let Some(tally) = &self.tally {
+            tally.observe(&request, size, compression);
         }
         let _settling = Settling(self);
         let feed = crate::core::report::lock(&self.feed).clone();
