@@ -665,12 +665,14 @@ pub fn spawn(
     stop: impl Fn() + Send + 'static,
 ) -> std::io::Result<std::thread::JoinHandle<std::io::Result<()>>> {
     use crossterm::terminal;
-    // Whatever fails from here on, dropping this gives the terminal back.
+    // Whatever fails from here on, dropping this gives the terminal back (the log pane
+    // says the view is up).
+    *lock(&LOG_PANE) = Some(VecDeque::new());
     let restore = Restore;
+    restore_on_panic();
     terminal::enable_raw_mode()?;
     let mut stdout = std::io::stdout();
     crossterm::execute!(stdout, terminal::EnterAlternateScreen)?;
-    *lock(&LOG_PANE) = Some(VecDeque::new());
     std::thread::Builder::new()
         .name("live view".to_owned())
         .spawn(move || {
@@ -743,23 +745,39 @@ fn draw_until_stopped(
     }
 }
 
-/// Gives the terminal back: cooked mode, the main screen, logs to stderr again.
+/// Gives the terminal back when dropped (see [`give_back_terminal`]).
 struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        let _ = crossterm::terminal::disable_raw_mode();
-        let _ = crossterm::execute!(
-            std::io::stdout(),
-            crossterm::terminal::LeaveAlternateScreen,
-            crossterm::cursor::Show
-        );
-        let held = lock(&LOG_PANE).take();
-        // What was logged while the view was up is not lost: it goes to stderr now.
-        for line in held.into_iter().flatten() {
-            crate::say(&format!("{line}\n"));
-        }
+        give_back_terminal();
     }
+}
+
+/// Cooked mode, the main screen, logs to stderr again: what was logged while the view was up
+/// is not lost, it goes to stderr now. Harmless when the view is not up.
+fn give_back_terminal() {
+    let Some(held) = lock(&LOG_PANE).take() else {
+        return;
+    };
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    for line in held {
+        crate::say(&format!("{line}\n"));
+    }
+}
+
+/// A panic anywhere while the view is up gives the terminal back before it is reported.
+fn restore_on_panic() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        give_back_terminal();
+        previous(info);
+    }));
 }
 
 #[cfg(test)]

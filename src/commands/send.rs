@@ -211,7 +211,15 @@ fn add_load_figures(
             );
             from = stage.target;
         }
+        let drained = acknowledged.get(stages.len()).copied().unwrap_or(0);
+        let _ = writeln!(
+            text,
+            "      after the last stage, while draining: {drained} acknowledged"
+        );
         report.extra.push(("stages", json!(rows)));
+        report
+            .extra
+            .push(("acknowledged_after_stages", json!(drained)));
         report.sections.push(text);
     }
     Ok(())

@@ -567,7 +567,8 @@ impl Report {
         }
         for (key, value) in &self.extra {
             let unit = match *key {
-                "latency_ms" | "stages" => continue,
+                // Drawn by the command's own section.
+                "latency_ms" | "stages" | "acknowledged_after_stages" => continue,
                 "achieved_rate" | "target_rate" => " payloads/s",
                 _ => "",
             };

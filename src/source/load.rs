@@ -90,8 +90,8 @@ impl RatePlan {
 pub struct LoadRecorder {
     start: Instant,
     stage_ends: Vec<Duration>,
-    /// Payloads acknowledged in each stage (by when the acknowledgement came); the last
-    /// counts what came after the plan ended, while the run drained.
+    /// Payloads acknowledged in each stage (by when the acknowledgement came), then those
+    /// that came after the last stage, while the run drained.
     acknowledged: Vec<AtomicU64>,
     /// Microseconds from each acknowledged payload's scheduled time to its acknowledgement.
     latency: Mutex<hdrhistogram::Histogram<u64>>,
@@ -126,9 +126,7 @@ impl LoadRecorder {
         let stage_ends = plan.stage_ends();
         Arc::new(LoadRecorder {
             start,
-            acknowledged: (0..stage_ends.len().max(1))
-                .map(|_| AtomicU64::new(0))
-                .collect(),
+            acknowledged: (0..=stage_ends.len()).map(|_| AtomicU64::new(0)).collect(),
             stage_ends,
             // 1 µs to 1 hour at three significant digits: the bounds cannot be invalid.
             latency: Mutex::new(
@@ -167,7 +165,8 @@ impl LoadRecorder {
         self.acknowledged[stage].fetch_add(1, Relaxed);
     }
 
-    /// Payloads acknowledged in each stage.
+    /// Payloads acknowledged in each stage, then after the last one (one count without
+    /// stages).
     pub fn acknowledged_per_stage(&self) -> Vec<u64> {
         self.acknowledged.iter().map(|n| n.load(Relaxed)).collect()
     }
@@ -329,7 +328,10 @@ mod tests {
         assert_eq!(report.count, 2);
         assert!((report.max - 1000.0).abs() < 1.0, "{report:?}");
         assert!((report.min - 250.0).abs() < 0.5, "{report:?}");
-        assert_eq!(recorder.acknowledged_per_stage(), vec![1, 1]);
+        assert_eq!(recorder.acknowledged_per_stage(), vec![1, 1, 0]);
+        // After the last stage, while the run drains: counted apart.
+        recorder.acknowledged_at(start, start + Duration::from_millis(2500));
+        assert_eq!(recorder.acknowledged_per_stage(), vec![1, 1, 1]);
         assert_eq!(report.histogram.iter().map(|(_, n)| n).sum::<u64>(), 2);
         assert_eq!(report.histogram[0].1, 1);
         assert_eq!(report.histogram[9].1, 1);
