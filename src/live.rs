@@ -18,9 +18,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use crate::core::report::lock;
-use crate::otlp::{
-    any_value, metric, metric_data_points, number_data_point, ExportMetricsServiceRequest,
-};
+use crate::otlp::{metric, metric_data_points, number_data_point, ExportMetricsServiceRequest};
 
 /// Metrics tracked at most; the points of others are counted as untracked.
 pub const MAX_TRACKED: usize = 5_000;
@@ -100,20 +98,9 @@ fn compact(v: f64) -> String {
 
 /// The name a resource goes by in the view.
 fn resource_label(attributes: &[crate::otlp::KeyValue]) -> String {
-    for wanted in ["service.name", "host.name"] {
-        for kv in attributes {
-            if kv.key == wanted {
-                if let Some(any_value::Value::StringValue(s)) =
-                    kv.value.as_ref().and_then(|v| v.value.as_ref())
-                {
-                    if !s.is_empty() {
-                        return s.clone();
-                    }
-                }
-            }
-        }
-    }
-    "(no service.name or host.name)".to_owned()
+    crate::otlp::first_string_attribute(attributes, &["service.name", "host.name"])
+        .unwrap_or("(no service.name or host.name)")
+        .to_owned()
 }
 
 fn last_value(m: &crate::otlp::Metric) -> (&'static str, LastValue) {

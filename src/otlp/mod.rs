@@ -89,6 +89,21 @@ pub fn kv(key: impl Into<String>, value: impl Into<String>) -> KeyValue {
     }
 }
 
+/// The first non-empty string value of the attributes named `keys`, looked for in that
+/// order (`host.id`, else `host.name`, …).
+pub fn first_string_attribute<'a>(attributes: &'a [KeyValue], keys: &[&str]) -> Option<&'a str> {
+    keys.iter().find_map(|wanted| {
+        attributes.iter().find_map(
+            |kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(any_value::Value::StringValue(s)) if kv.key == *wanted && !s.is_empty() => {
+                    Some(s.as_str())
+                }
+                _ => None,
+            },
+        )
+    })
+}
+
 /// Counts the data points of every kind in a request.
 pub fn count_data_points(resource_metrics: &[ResourceMetrics]) -> u64 {
     resource_metrics

@@ -6,7 +6,7 @@ use prost::Message;
 
 use crate::convert::{self, Mapping};
 use crate::core::Payload;
-use crate::otlp::{any_value, times, KeyValue};
+use crate::otlp::{first_string_attribute, times, KeyValue};
 
 /// The capture time of a line in Unix nanoseconds: a GoSight payload's `timestamp`, an OTLP
 /// line's latest data point time; `None` when it has none.
@@ -24,27 +24,20 @@ const HOST_KEYS: [&str; 3] = ["host.id", "host.name", "service.instance.id"];
 /// `host.name`, else `service.instance.id` (a GoSight payload's resource is built from its
 /// `host_id`, `hostname` and meta, as it is sent); empty when it has none of them.
 pub fn host(payload: &Payload) -> String {
-    let attributes = match payload {
-        Payload::GoSight(p) => convert::resource_of(p, Mapping::Agent),
-        Payload::Otlp(r) => r
-            .resource_metrics
-            .first()
-            .and_then(|rm| rm.resource.as_ref())
-            .map(|resource| resource.attributes.clone())
-            .unwrap_or_default(),
+    let found = |attributes: &[KeyValue]| {
+        first_string_attribute(attributes, &HOST_KEYS)
+            .unwrap_or_default()
+            .to_owned()
     };
-    HOST_KEYS
-        .iter()
-        .find_map(|wanted| {
-            attributes.iter().find_map(|kv| match &kv.value {
-                Some(value) if kv.key == *wanted => match &value.value {
-                    Some(any_value::Value::StringValue(s)) if !s.is_empty() => Some(s.clone()),
-                    _ => None,
-                },
-                _ => None,
-            })
-        })
-        .unwrap_or_default()
+    match payload {
+        Payload::GoSight(p) => found(&convert::resource_of(p, Mapping::Agent)),
+        Payload::Otlp(r) => found(
+            r.resource_metrics
+                .first()
+                .and_then(|rm| rm.resource.as_ref())
+                .map_or(&[][..], |resource| &resource.attributes),
+        ),
+    }
 }
 
 /// The shard (of `count`) a host belongs to: a stable hash, the same in every process,
